@@ -1,0 +1,84 @@
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import pinoHttp from 'pino-http';
+import type { Logger } from 'pino';
+import type { Config } from './config/schema';
+import { AppError } from './errors';
+import { endpointRouter } from './http/endpoint-router';
+import { errorMiddleware, notFound } from './http/error-middleware';
+import { requestId } from './http/request-id';
+import { pickHeaders } from './logger';
+import type { Dispatcher } from './relay/dispatcher';
+import type { Store } from './store/store';
+
+export interface AppState {
+  /** Set on SIGTERM: readiness fails so the load balancer drains us, and connections are not kept alive. */
+  shuttingDown: boolean;
+}
+
+export interface AppDeps {
+  store: Store;
+  dispatcher: Dispatcher;
+  logger: Logger;
+  state?: AppState;
+}
+
+/** The whole HTTP surface, without listening: tests drive it with supertest, main.ts serves it. */
+export function createApp(config: Config, deps: AppDeps): Express {
+  const { logger, store } = deps;
+  const state = deps.state ?? { shuttingDown: false };
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.server.trustProxy);
+  app.set('etag', false);
+
+  app.use(helmet());
+  app.use(
+    pinoHttp({
+      logger,
+      quietReqLogger: true,
+      genReqId: (req, res) => {
+        const id = requestId(req);
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string; headers: Record<string, unknown>; remoteAddress?: string }) => ({
+          id: req.id,
+          method: req.method,
+          path: req.url.split('?')[0],
+          headers: pickHeaders(req.headers),
+          remoteAddress: req.remoteAddress,
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      customProps: (req) => ({ source: (req as express.Request).ip }),
+    }),
+  );
+  app.use((_req, res, next) => {
+    if (state.shuttingDown) res.setHeader('Connection', 'close');
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    if (state.shuttingDown) throw new AppError('unavailable', 'shutting down');
+    try {
+      await store.ping();
+    } catch {
+      throw new AppError('unavailable', 'store unreachable');
+    }
+    res.json({ status: 'ready' });
+  });
+
+  for (const endpoint of config.endpoints) {
+    app.use(endpointRouter(endpoint, { dispatcher: deps.dispatcher, logger, bodyLimitBytes: config.server.bodyLimitBytes }));
+  }
+
+  app.use(notFound());
+  app.use(errorMiddleware(logger));
+  return app;
+}

@@ -1,0 +1,99 @@
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { Channel, Message } from '../message';
+import type { Store } from '../store/store';
+
+/**
+ * What a failed send tells the dispatcher:
+ * - `retryable`: this provider may succeed later (throttled, 5xx); the async worker retries it, a sync route moves on.
+ * - `failover`: another provider may succeed (this one is down, misconfigured, or cannot reach the number).
+ * - `permanent`: no provider can succeed (the number is invalid); the route stops.
+ */
+export type Verdict = 'retryable' | 'failover' | 'permanent';
+
+export interface ProviderErrorInit {
+  verdict: Verdict;
+  vendorStatus?: number;
+  vendorCode?: string;
+  vendorMessage?: string;
+  retryAfterMs?: number;
+  cause?: unknown;
+}
+
+export class ProviderError extends Error {
+  readonly verdict: Verdict;
+  readonly vendorStatus?: number;
+  readonly vendorCode?: string;
+  readonly vendorMessage?: string;
+  readonly retryAfterMs?: number;
+
+  constructor(
+    readonly provider: string,
+    message: string,
+    init: ProviderErrorInit,
+  ) {
+    super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = 'ProviderError';
+    this.verdict = init.verdict;
+    this.vendorStatus = init.vendorStatus;
+    this.vendorCode = init.vendorCode;
+    this.vendorMessage = init.vendorMessage;
+    this.retryAfterMs = init.retryAfterMs;
+  }
+
+  get retryable(): boolean {
+    return this.verdict === 'retryable';
+  }
+}
+
+export interface SendContext {
+  /** Aborted when the route's deadline (or the provider's own timeout) passes. */
+  signal: AbortSignal;
+  /** The delivery record this attempt belongs to. */
+  deliveryId: string;
+}
+
+export interface SendResult {
+  providerMessageId?: string;
+}
+
+export interface Provider {
+  /** The name the operator gave it under `providers:`. */
+  readonly name: string;
+  readonly type: string;
+  readonly channels: readonly Channel[];
+  send(message: Message, ctx: SendContext): Promise<SendResult>;
+  /** A cheap reachability check for /readyz and `check-config --verify`. */
+  verify?(): Promise<void>;
+  /** Release pools, sessions and timers; safe to call twice. */
+  close?(): Promise<void>;
+}
+
+export interface ProviderDeps {
+  logger: Logger;
+  store: Store;
+  /** Where relative paths in provider config (scripts, key files) are resolved. */
+  baseDir: string;
+}
+
+/** The common keys every provider entry may carry, whatever its type. */
+export interface ProviderCommon {
+  name: string;
+  timeoutMs?: number;
+}
+
+export interface ProviderDefinition<S extends z.ZodObject = z.ZodObject> {
+  /** The `type:` tag in configuration. */
+  readonly type: string;
+  readonly channels: readonly Channel[];
+  /** Validated at start, never at send time. Must not declare `type`; the registry adds it. */
+  readonly configSchema: S;
+  /** Keys whose values are secrets: redacted from logs, errors and the printed configuration. */
+  readonly secretKeys: readonly string[];
+  create(config: z.infer<S> & ProviderCommon, deps: ProviderDeps): Provider;
+}
+
+/** Keeps a definition's schema type and its `create` in step without repeating the generic at each vendor. */
+export function defineProvider<S extends z.ZodObject>(def: ProviderDefinition<S>): ProviderDefinition<S> {
+  return def;
+}

@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import type { Express } from 'express';
+import type { Logger } from 'pino';
+import { createApp, type AppState } from './app';
+import type { LoadedConfig } from './config/load-config';
+import type { Provider } from './providers/provider';
+import { providerDefinitions } from './providers/registry';
+import { Dispatcher } from './relay/dispatcher';
+import { createStore } from './store/create-store';
+import type { Store } from './store/store';
+
+export interface RunningRelay {
+  url: string;
+  port: number;
+  app: Express;
+  server: http.Server;
+  store: Store;
+  providers: ReadonlyMap<string, Provider>;
+  state: AppState;
+  /** Stop accepting, let in-flight requests finish (bounded), then close providers and the store. */
+  close(): Promise<void>;
+}
+
+export function createProviders(loaded: LoadedConfig, logger: Logger, store: Store): Map<string, Provider> {
+  const providers = new Map<string, Provider>();
+  for (const [name, cfg] of Object.entries(loaded.config.providers)) {
+    const def = providerDefinitions.find((d) => d.type === cfg.type)!;
+    providers.set(name, def.create({ ...cfg, name } as never, { logger: logger.child({ provider: name }), store, baseDir: loaded.baseDir }));
+  }
+  return providers;
+}
+
+function createHttpServer(loaded: LoadedConfig, app: Express): http.Server {
+  const { tls } = loaded.config.server;
+  if (tls === false) return http.createServer(app);
+  const read = (f: string) => readFileSync(resolve(loaded.baseDir, f));
+  return https.createServer(
+    {
+      cert: read(tls.cert),
+      key: read(tls.key),
+      minVersion: tls.minVersion,
+      // Client certificates are checked per endpoint (auth.clientCert), so the handshake asks but does not insist.
+      ...(tls.clientCa ? { ca: read(tls.clientCa), requestCert: true, rejectUnauthorized: false } : {}),
+    },
+    app,
+  );
+}
+
+export async function startRelay(loaded: LoadedConfig, logger: Logger, listen?: { host?: string; port?: number }): Promise<RunningRelay> {
+  const { config } = loaded;
+  const store = await createStore(config.storage.url, loaded.baseDir);
+  const providers = createProviders(loaded, logger, store);
+  const dispatcher = new Dispatcher({
+    store,
+    providers,
+    routes: config.routes,
+    logger,
+    secrets: loaded.secrets,
+    phoneKey: await store.secret('phone-digest'),
+  });
+  const state: AppState = { shuttingDown: false };
+  const app = createApp(config, { store, dispatcher, logger, state });
+  const server = createHttpServer(loaded, app);
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  if (config.server.tls === false) logger.warn('TLS is off: only run this behind a load balancer that terminates TLS');
+  server.on('tlsClientError', (err: NodeJS.ErrnoException, socket) => {
+    logger.warn({ source: socket.remoteAddress, reason: err.code ?? err.message }, 'TLS handshake refused');
+  });
+
+  const host = listen?.host ?? config.server.host;
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(listen?.port ?? config.server.port, host, () => ok());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const scheme = config.server.tls === false ? 'http' : 'https';
+  const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      state.shuttingDown = true;
+      const drained = new Promise<void>((ok) => server.close(() => ok()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), config.server.shutdownTimeoutMs);
+      await drained;
+      clearTimeout(timer);
+      await Promise.allSettled([...providers.values()].map((p) => p.close?.()));
+      await store.close();
+    })());
+
+  return { url: `${scheme}://${shownHost}:${port}`, port, app, server, store, providers, state, close };
+}
