@@ -4,7 +4,8 @@ import { AppError } from '../errors';
 import type { Message } from '../message';
 import { ProviderError, type Provider } from '../providers/provider';
 import { maskPhone, phoneDigest, scrub } from '../redact';
-import type { AttemptRecord, DeliveryStatus, Store } from '../store/store';
+import type { AttemptRecord, DeliveryStatus } from '../store/delivery-log';
+import type { Store } from '../store/store';
 
 export interface DispatcherDeps {
   store: Store;
@@ -54,7 +55,7 @@ export class Dispatcher {
     const logger = meta.logger ?? this.deps.logger;
     const route = this.deps.routes[endpoint.route];
     const acknowledgeOnly = message.test && endpoint.testMessage === 'acknowledge';
-    const record = await store.createDelivery({
+    const record = await store.deliveries.create({
       endpoint: endpoint.path,
       route: endpoint.route,
       channel: message.channel,
@@ -76,7 +77,7 @@ export class Dispatcher {
       .map((name) => this.deps.providers.get(name))
       .filter((p): p is Provider => !!p && p.channels.includes(message.channel));
     if (candidates.length === 0) {
-      await store.setStatus(record.id, 'failed');
+      await store.deliveries.setStatus(record.id, 'failed');
       log.warn({ channel: message.channel }, 'no provider on the route handles this channel');
       throw new AppError('noProvider', `no provider on route "${endpoint.route}" sends ${message.channel} messages`, { id: record.id });
     }
@@ -101,8 +102,8 @@ export class Dispatcher {
           providerMessageId: result.providerMessageId,
         };
         attempts.push(attempt);
-        await store.addAttempt(record.id, attempt);
-        await store.setStatus(record.id, 'delivered', result.providerMessageId);
+        await store.deliveries.addAttempt(record.id, attempt);
+        await store.deliveries.setStatus(record.id, 'delivered', result.providerMessageId);
         log.info({ provider: provider.name, attempts: attempts.length, ms: Math.round(Date.now() - started) }, 'delivered');
         return { id: record.id, status: 'delivered', providerMessageId: result.providerMessageId, provider: provider.name };
       } catch (e) {
@@ -121,7 +122,7 @@ export class Dispatcher {
           at: new Date().toISOString(),
         };
         attempts.push(attempt);
-        await store.addAttempt(record.id, attempt);
+        await store.deliveries.addAttempt(record.id, attempt);
         log.warn(
           { provider: provider.name, verdict: err.verdict, vendorStatus: err.vendorStatus, vendorCode: err.vendorCode, error: attempt.error },
           'provider failed',
@@ -134,7 +135,7 @@ export class Dispatcher {
       }
     }
 
-    await store.setStatus(record.id, 'failed');
+    await store.deliveries.setStatus(record.id, 'failed');
     const summary = attempts.map((a) => ({ provider: a.provider, verdict: a.verdict, vendorStatus: a.vendorStatus, vendorCode: a.vendorCode }));
     if (deadlinePassed) {
       log.error({ attempts: summary, ms: Date.now() - started }, 'route deadline passed');

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { SqliteStore } from './sqlite-store';
+import { SqliteStore } from './sqlite/sqlite-store';
 import type { Store } from './store';
 
 /** `sqlite:relative/or/absolute.db`, `sqlite::memory:`, or `postgres://…`. */

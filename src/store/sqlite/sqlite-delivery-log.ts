@@ -1,16 +1,6 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
-import { sqliteMigrations } from './migrations/sqlite';
-import type {
-  AttemptRecord,
-  DeliveryQuery,
-  DeliveryRecord,
-  DeliveryStatus,
-  NewDelivery,
-  Store,
-} from './store';
+import { randomUUID } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import type { AttemptRecord, DeliveryLog, DeliveryQuery, DeliveryRecord, DeliveryStatus, NewDelivery } from '../delivery-log';
 
 interface DeliveryRow {
   id: string;
@@ -39,16 +29,6 @@ interface AttemptRow {
   provider_message_id: string | null;
 }
 
-function migrate(db: Database.Database): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  for (let i = current; i < sqliteMigrations.length; i++) {
-    db.transaction(() => {
-      db.exec(sqliteMigrations[i]);
-      db.pragma(`user_version = ${i + 1}`);
-    })();
-  }
-}
-
 function toAttempt(r: AttemptRow): AttemptRecord {
   return {
     provider: r.provider,
@@ -63,54 +43,29 @@ function toAttempt(r: AttemptRow): AttemptRecord {
   };
 }
 
-/** The embedded default: one file, WAL so readers (admin API) never block the writer (deliveries). */
-export class SqliteStore implements Store {
-  readonly kind = 'sqlite' as const;
-  readonly db: Database.Database;
+export class SqliteDeliveryLog implements DeliveryLog {
   private readonly stmts;
 
-  constructor(file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
-    migrate(this.db);
+  constructor(private readonly db: Database.Database) {
     this.stmts = {
-      getSecret: this.db.prepare<[string], { value: Buffer }>('SELECT value FROM secrets WHERE name = ?'),
-      putSecret: this.db.prepare('INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)'),
-      insert: this.db.prepare(
+      insert: db.prepare(
         `INSERT INTO deliveries (id, created_at, updated_at, endpoint, route, channel, phone_digest, phone_masked, status, test, request_id)
          VALUES (@id, @created_at, @updated_at, @endpoint, @route, @channel, @phone_digest, @phone_masked, @status, @test, @request_id)`,
       ),
-      attempt: this.db.prepare(
+      attempt: db.prepare(
         `INSERT INTO delivery_attempts (delivery_id, seq, provider, outcome, verdict, vendor_status, vendor_code, error, latency_ms, at, provider_message_id)
          VALUES (@delivery_id, (SELECT COUNT(*) FROM delivery_attempts WHERE delivery_id = @delivery_id), @provider, @outcome, @verdict,
                  @vendor_status, @vendor_code, @error, @latency_ms, @at, @provider_message_id)`,
       ),
-      status: this.db.prepare(
+      status: db.prepare(
         `UPDATE deliveries SET status = ?, updated_at = ?, provider_message_id = COALESCE(?, provider_message_id) WHERE id = ?`,
       ),
-      get: this.db.prepare<[string], DeliveryRow>('SELECT * FROM deliveries WHERE id = ?'),
-      attempts: this.db.prepare<[string], AttemptRow>('SELECT * FROM delivery_attempts WHERE delivery_id = ? ORDER BY seq'),
+      get: db.prepare<[string], DeliveryRow>('SELECT * FROM deliveries WHERE id = ?'),
+      attempts: db.prepare<[string], AttemptRow>('SELECT * FROM delivery_attempts WHERE delivery_id = ? ORDER BY seq'),
     };
   }
 
-  async ping(): Promise<void> {
-    this.db.prepare('SELECT 1').get();
-  }
-
-  async close(): Promise<void> {
-    if (this.db.open) this.db.close();
-  }
-
-  async secret(name: string, bytes = 32): Promise<Buffer> {
-    this.stmts.putSecret.run(name, randomBytes(bytes));
-    return this.stmts.getSecret.get(name)!.value;
-  }
-
-  async createDelivery(rec: NewDelivery): Promise<DeliveryRecord> {
+  async create(rec: NewDelivery): Promise<DeliveryRecord> {
     const now = new Date().toISOString();
     const id = randomUUID();
     this.stmts.insert.run({
@@ -148,12 +103,12 @@ export class SqliteStore implements Store {
     this.stmts.status.run(status, new Date().toISOString(), providerMessageId ?? null, id);
   }
 
-  async getDelivery(id: string): Promise<DeliveryRecord | undefined> {
+  async get(id: string): Promise<DeliveryRecord | undefined> {
     const row = this.stmts.get.get(id);
     return row && this.toRecord(row);
   }
 
-  async listDeliveries(q: DeliveryQuery): Promise<DeliveryRecord[]> {
+  async list(q: DeliveryQuery): Promise<DeliveryRecord[]> {
     const where: string[] = [];
     const args: unknown[] = [];
     if (q.phoneDigest) {

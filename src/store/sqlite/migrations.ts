@@ -1,0 +1,49 @@
+/**
+ * Applied in list order, each once, recorded by id in `schema_migrations`. Named rather than numbered so two
+ * features can each add theirs without fighting over a number. Never edit a released entry: add one.
+ */
+export interface Migration {
+  id: string;
+  sql: string;
+}
+
+export const sqliteMigrations: readonly Migration[] = [
+  {
+    id: '2026-11-deliveries',
+    sql: `
+      CREATE TABLE secrets (
+        name TEXT PRIMARY KEY,
+        value BLOB NOT NULL
+      );
+      CREATE TABLE deliveries (
+        id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        route TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        phone_digest TEXT NOT NULL,
+        phone_masked TEXT NOT NULL,
+        status TEXT NOT NULL,
+        test INTEGER NOT NULL,
+        request_id TEXT,
+        provider_message_id TEXT
+      );
+      CREATE INDEX deliveries_phone ON deliveries (phone_digest, created_at);
+      CREATE INDEX deliveries_created ON deliveries (created_at);
+      CREATE TABLE delivery_attempts (
+        delivery_id TEXT NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        provider TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        verdict TEXT,
+        vendor_status INTEGER,
+        vendor_code TEXT,
+        error TEXT,
+        latency_ms REAL NOT NULL,
+        at TEXT NOT NULL,
+        provider_message_id TEXT,
+        PRIMARY KEY (delivery_id, seq)
+      );`,
+  },
+];

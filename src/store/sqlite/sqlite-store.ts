@@ -1,0 +1,55 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Store } from '../store';
+import { sqliteMigrations, type Migration } from './migrations';
+import { SqliteDeliveryLog } from './sqlite-delivery-log';
+
+export function migrate(db: Database.Database, migrations: readonly Migration[] = sqliteMigrations): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
+  const applied = new Set(db.prepare<[], { id: string }>('SELECT id FROM schema_migrations').all().map((r) => r.id));
+  const record = db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)');
+  for (const m of migrations) {
+    if (applied.has(m.id)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      record.run(m.id, new Date().toISOString());
+    })();
+  }
+}
+
+/** The embedded default: one file, WAL so readers (admin API) never block the writer (deliveries). */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  readonly db: Database.Database;
+  readonly deliveries: SqliteDeliveryLog;
+  private readonly getSecret;
+  private readonly putSecret;
+
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    migrate(this.db);
+    this.getSecret = this.db.prepare<[string], { value: Buffer }>('SELECT value FROM secrets WHERE name = ?');
+    this.putSecret = this.db.prepare('INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)');
+    this.deliveries = new SqliteDeliveryLog(this.db);
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  async secret(name: string, bytes = 32): Promise<Buffer> {
+    this.putSecret.run(name, randomBytes(bytes));
+    return this.getSecret.get(name)!.value;
+  }
+}
