@@ -57,6 +57,7 @@ export async function startRelay(loaded: LoadedConfig, logger: Logger, listen?: 
   const dispatcher = new Dispatcher({
     store,
     providers,
+    timeouts: new Map(Object.entries(config.providers).map(([name, p]) => [name, (p as { timeoutMs?: number }).timeoutMs])),
     routes: config.routes,
     logger,
     secrets: loaded.secrets,

@@ -76,12 +76,14 @@ const routeSchema = z.strictObject({
   deadlineMs: z.number().int().min(50).max(120_000).default(1800),
 });
 
+/** Keys every provider entry may carry. A vendor may declare its own `timeoutMs` with its own default. */
 const providerCommon = { timeoutMs: z.number().int().min(10).max(120_000).optional() };
 
 function providerUnion() {
-  const [first, ...rest] = providerDefinitions.map((d) =>
-    d.configSchema.extend({ type: z.literal(d.type), ...providerCommon }).strict(),
-  );
+  const [first, ...rest] = providerDefinitions.map((d) => {
+    const common = Object.fromEntries(Object.entries(providerCommon).filter(([k]) => !(k in d.configSchema.shape)));
+    return d.configSchema.extend({ type: z.literal(d.type), ...common }).strict();
+  });
   return z.discriminatedUnion('type', [first, ...rest]);
 }
 

@@ -10,6 +10,8 @@ import type { Store } from '../store/store';
 export interface DispatcherDeps {
   store: Store;
   providers: ReadonlyMap<string, Provider>;
+  /** Each provider's own `timeoutMs`: one try never gets more, whatever the route has left. */
+  timeouts: ReadonlyMap<string, number | undefined>;
   routes: Readonly<Record<string, RouteConfig>>;
   logger: Logger;
   /** Values that must never reach a stored error or a response (passwords, tokens). */
@@ -91,7 +93,7 @@ export class Dispatcher {
         break;
       }
       const attemptStart = performance.now();
-      const signal = AbortSignal.timeout(remaining);
+      const signal = AbortSignal.timeout(Math.min(remaining, this.deps.timeouts.get(provider.name) ?? remaining));
       try {
         const result = await Promise.race([provider.send(message, { signal, deliveryId: record.id }), whenAborted(signal)]);
         const attempt: AttemptRecord = {
@@ -108,8 +110,13 @@ export class Dispatcher {
         return { id: record.id, status: 'delivered', providerMessageId: result.providerMessageId, provider: provider.name };
       } catch (e) {
         const timedOut = e instanceof DeadlineExceeded || (signal.aborted && !(e instanceof ProviderError));
+        // The signal fires for the route's deadline or for this provider's own timeout; only the first ends the route.
+        const routeExpired = timedOut && Date.now() >= deadline - 1;
         const err = timedOut
-          ? new ProviderError(provider.name, 'deadline passed while waiting for the provider', { verdict: 'failover', vendorCode: 'deadline' })
+          ? new ProviderError(provider.name, routeExpired ? 'route deadline passed while waiting for the provider' : 'provider timed out', {
+              verdict: 'failover',
+              vendorCode: routeExpired ? 'deadline' : 'timeout',
+            })
           : asProviderError(provider.name, e);
         const attempt: AttemptRecord = {
           provider: provider.name,
@@ -127,7 +134,7 @@ export class Dispatcher {
           { provider: provider.name, verdict: err.verdict, vendorStatus: err.vendorStatus, vendorCode: err.vendorCode, error: attempt.error },
           'provider failed',
         );
-        if (timedOut) {
+        if (routeExpired) {
           deadlinePassed = true;
           break;
         }

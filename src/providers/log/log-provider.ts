@@ -2,7 +2,7 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { maskPhone } from '../../redact';
-import { defineProvider } from '../provider';
+import { defineProvider, ProviderError } from '../provider';
 
 /**
  * The development "phone": prints each message where a person at the terminal sees it arrive, and appends it
@@ -26,6 +26,7 @@ export const logProvider = defineProvider({
       type: 'log',
       channels: ['sms', 'voice'],
       async send(message, ctx) {
+        if (ctx.signal.aborted) throw new ProviderError(config.name, 'aborted before sending', { verdict: 'failover', vendorCode: 'aborted' });
         const id = `log-${Date.now().toString(36)}-${(seq++).toString(36)}`;
         if (config.print !== 'none') {
           const stream = config.print === 'stdout' ? process.stdout : process.stderr;
