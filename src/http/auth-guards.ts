@@ -99,7 +99,7 @@ export function buildAuthGuards(auth: AuthConfig, log: Logger): RequestHandler[]
     guards.push(
       basicAuth({
         authorizer: (u: string, p: string) => {
-          // Both comparisons always run: `&` not `&&`, so a wrong username takes as long as a wrong password.
+          // Both comparisons run before either result is used, so a wrong username takes as long as a wrong password.
           const userOk = basicAuth.safeCompare(u, username);
           const passOk = basicAuth.safeCompare(p, password);
           return userOk && passOk;

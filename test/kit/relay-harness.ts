@@ -34,9 +34,9 @@ export interface TestRelay extends RunningRelay {
 }
 
 /** The real server on a loopback port, with its log output captured. */
-export async function startTestRelay(raw: Record<string, unknown> = testConfig(), baseDir?: string): Promise<TestRelay> {
+export async function startTestRelay(raw: Record<string, unknown> = testConfig(), baseDir?: string, host = '127.0.0.1'): Promise<TestRelay> {
   const cap = captureLogs();
-  const relay = await startRelay(loaded(raw, baseDir), cap.logger, { host: '127.0.0.1', port: 0 });
+  const relay = await startRelay(loaded(raw, baseDir), cap.logger, { host, port: 0 });
   return Object.assign(relay, { logs: cap.text });
 }
 
