@@ -87,9 +87,13 @@ export async function startRelay(loaded: LoadedConfig, logger: Logger, listen?: 
     (closing ??= (async () => {
       state.shuttingDown = true;
       const drained = new Promise<void>((ok) => server.close(() => ok()));
+      // A keep-alive connection whose request was in flight turns idle only after close(); sweep until drained so
+      // it is not left waiting for the keep-alive timeout.
       server.closeIdleConnections();
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
       const timer = setTimeout(() => server.closeAllConnections(), config.server.shutdownTimeoutMs);
       await drained;
+      clearInterval(sweep);
       clearTimeout(timer);
       await Promise.allSettled([...providers.values()].map((p) => p.close?.()));
       await store.close();

@@ -1,0 +1,123 @@
+import { X509Certificate } from 'node:crypto';
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, runCli } from '../kit/processes';
+import { smsBody } from '../kit/relay-harness';
+
+const tmp = () => mkdtemp(join(tmpdir(), 'relay-cli-'));
+
+const broken = `
+server: { port: 70000, tls: false }
+endpoints:
+  - { path: /sms, route: nowhere, auth: { basic: { username: u, password: short } } }
+routes: {}
+providers: { p: { type: pigeon } }
+`;
+
+describe('messenger-relay check-config', () => {
+  it('exits 0 and summarises a valid file', async () => {
+    const dir = await tmp();
+    await writeFile(join(dir, 'ok.yaml'), 'server: { tls: false }\nendpoints: [{ path: /sms, route: r, auth: { none: true } }]\nroutes: { r: { providers: [p] } }\nproviders: { p: { type: log } }\n');
+    const p = runCli(['check-config', join(dir, 'ok.yaml')]);
+    expect(await p.exited).toBe(0);
+    expect(p.stderr()).toContain('valid (1 endpoint(s), 1 route(s), 1 provider(s))');
+  });
+
+  it('exits 2 and lists every problem with its path', async () => {
+    const dir = await tmp();
+    await writeFile(join(dir, 'bad.yaml'), broken);
+    const p = runCli(['check-config', join(dir, 'bad.yaml')]);
+    expect(await p.exited).toBe(2);
+    for (const path of ['server.port', 'endpoints[0].auth.basic.password', 'providers.p']) expect(p.stderr()).toContain(path);
+    expect(p.stderr()).not.toMatch(/at .*\.ts:\d+/);
+  });
+
+  it('refuses to serve an invalid file: exit 2, the list, nothing listening', async () => {
+    const dir = await tmp();
+    await writeFile(join(dir, 'bad.yaml'), broken);
+    const p = runCli(['serve', '--config', join(dir, 'bad.yaml')]);
+    expect(await p.exited).toBe(2);
+    expect(p.stderr()).toContain('invalid configuration');
+    expect(p.stdout()).not.toContain('listening');
+    const viaEnv = runCli([], { env: { RELAY_CONFIG: join(dir, 'bad.yaml') } });
+    expect(await viaEnv.exited).toBe(2);
+  });
+
+  it('answers an unknown command with the usage and exit 2', async () => {
+    const p = runCli(['frobnicate']);
+    expect(await p.exited).toBe(2);
+    expect(p.stderr()).toContain('usage: messenger-relay');
+  });
+});
+
+describe('messenger-relay cert', () => {
+  it('makes a CA and a server certificate signed by it, and prints the CA for FusionAuth', async () => {
+    const dir = await tmp();
+    const p = runCli(['cert', '--dir', dir, '--name', 'relay.internal', '--name', '10.1.2.3']);
+    expect(await p.exited).toBe(0);
+    const ca = new X509Certificate(await readFile(join(dir, 'ca.crt')));
+    const server = new X509Certificate(await readFile(join(dir, 'server.crt')));
+    expect(p.stdout().trim()).toBe((await readFile(join(dir, 'ca.crt'), 'utf8')).trim());
+    expect(ca.ca).toBe(true);
+    expect(server.verify(ca.publicKey)).toBe(true);
+    expect(server.subjectAltName).toContain('DNS:relay.internal');
+    expect(server.subjectAltName).toContain('IP Address:10.1.2.3');
+    expect(((await stat(join(dir, 'server.key'))).mode & 0o777).toString(8)).toBe('600');
+    const again = runCli(['cert', '--dir', dir]);
+    expect(await again.exited).toBe(2);
+    expect(again.stderr()).toContain('--force');
+  });
+});
+
+describe('the embedded default (npm start on a fresh checkout)', () => {
+  it('creates a certificate and a password, serves HTTPS, shows the message, and keeps both across restarts', async () => {
+    const dir = await tmp();
+    const port = await freePort();
+    const first = runCli([], { cwd: dir, env: { PORT: String(port) } });
+    await first.waitFor(/Ready: POST FusionAuth messages to https:\/\/localhost:\d+\/fusionauth\/sms/);
+    const password = /password: (\S+)/.exec(first.stderr())![1];
+    const creds = JSON.parse(await readFile(join(dir, 'data', 'credentials.json'), 'utf8'));
+    expect(creds.password).toBe(password);
+    expect(((await stat(join(dir, 'data', 'credentials.json'))).mode & 0o777).toString(8)).toBe('600');
+    const cert = await readFile(join(dir, 'certs', 'server.crt'), 'utf8');
+    const x509 = new X509Certificate(cert);
+    expect(x509.subjectAltName).toContain('DNS:localhost');
+    expect(x509.subjectAltName).toContain('IP Address:127.0.0.1');
+
+    const status = await new Promise<number>((resolve, reject) => {
+      const body = JSON.stringify(smsBody);
+      const req = request(
+        {
+          host: 'localhost',
+          port,
+          method: 'POST',
+          path: '/fusionauth/sms',
+          ca: cert,
+          auth: `fusionauth:${password}`,
+          headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+    expect(status).toBe(200);
+    await first.waitFor(/Two Factor Code: 482913/);
+    expect(await readFile(join(dir, 'data', 'outbox.jsonl'), 'utf8')).toContain('"code":"482913"');
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+
+    const second = runCli([], { cwd: dir, env: { PORT: String(port) } });
+    await second.waitFor(/Ready/);
+    expect(second.stderr()).not.toContain(password);
+    expect(second.stderr()).toContain('password in data/credentials.json');
+    expect(await readFile(join(dir, 'certs', 'server.crt'), 'utf8')).toBe(cert);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  });
+});
