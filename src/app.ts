@@ -4,6 +4,7 @@ import pinoHttp from 'pino-http';
 import type { Logger } from 'pino';
 import type { Config } from './config/schema';
 import { AppError } from './errors';
+import { adminDeliveryRoutes } from './http/admin-delivery-routes';
 import { endpointRouter } from './http/endpoint-router';
 import { errorMiddleware, notFound } from './http/error-middleware';
 import { requestId } from './http/request-id';
@@ -21,6 +22,8 @@ export interface AppDeps {
   dispatcher: Dispatcher;
   logger: Logger;
   state?: AppState;
+  /** Key of the stored phone digests (see `store.secret('phone-digest')`). */
+  phoneKey: Buffer;
 }
 
 /** The whole HTTP surface, without listening: tests drive it with supertest, main.ts serves it. */
@@ -73,6 +76,8 @@ export function createApp(config: Config, deps: AppDeps): Express {
     }
     res.json({ status: 'ready' });
   });
+
+  app.use(adminDeliveryRoutes({ store, logger, adminToken: config.admin.token, phoneKey: deps.phoneKey }));
 
   for (const endpoint of config.endpoints) {
     app.use(endpointRouter(endpoint, { dispatcher: deps.dispatcher, logger, bodyLimitBytes: config.server.bodyLimitBytes }));

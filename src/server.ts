@@ -54,6 +54,7 @@ export async function startRelay(loaded: LoadedConfig, logger: Logger, listen?: 
   const { config } = loaded;
   const store = await createStore(config.storage.url, loaded.baseDir);
   const providers = createProviders(loaded, logger, store);
+  const phoneKey = await store.secret('phone-digest');
   const dispatcher = new Dispatcher({
     store,
     providers,
@@ -61,10 +62,10 @@ export async function startRelay(loaded: LoadedConfig, logger: Logger, listen?: 
     routes: config.routes,
     logger,
     secrets: loaded.secrets,
-    phoneKey: await store.secret('phone-digest'),
+    phoneKey,
   });
   const state: AppState = { shuttingDown: false };
-  const app = createApp(config, { store, dispatcher, logger, state });
+  const app = createApp(config, { store, dispatcher, logger, state, phoneKey });
   const server = createHttpServer(loaded, app);
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
