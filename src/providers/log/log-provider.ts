@@ -37,7 +37,7 @@ export const logProvider = defineProvider({
           const line = { id, at: new Date().toISOString(), deliveryId: ctx.deliveryId, ...message };
           await appendFile(outbox, `${JSON.stringify(line)}\n`, { mode: 0o600 });
         }
-        logger.info({ to: maskPhone(message.to), providerMessageId: id }, 'log provider took the message');
+        logger.debug({ to: maskPhone(message.to), providerMessageId: id }, 'log provider took the message');
         return { providerMessageId: id };
       },
     };
