@@ -123,5 +123,13 @@ export function collectSecrets(config: Config): string[] {
 
 function providerSecretValues(p: Record<string, unknown>): string[] {
   const def = providerDefinitions.find((d) => d.type === p.type);
-  return (def?.secretKeys ?? []).map((k) => p[k]).filter((v): v is string => typeof v === 'string');
+  return (def?.secretKeys ?? []).flatMap((k) => stringsIn(p[k]));
+}
+
+/** A secret key may hold a map of secrets (e.g. an HTTP gateway's headers): every string inside counts. */
+function stringsIn(v: unknown): string[] {
+  if (typeof v === 'string') return [v];
+  if (Array.isArray(v)) return v.flatMap(stringsIn);
+  if (v && typeof v === 'object') return Object.values(v).flatMap(stringsIn);
+  return [];
 }
