@@ -105,7 +105,8 @@ export class SmppSession {
     this.closing = (async () => {
       if (!link) return;
       if (wasBound) {
-        await link.request('unbind', {}).catch(() => undefined);
+        // Shutdown should not wait the full response timeout on an SMSC that ignores unbind.
+        await link.request('unbind', {}, AbortSignal.timeout(Math.min(this.opts.responseTimeoutMs, 2000))).catch(() => undefined);
         this.opts.logger.info('SMPP session unbound');
       }
       await link.end(1000);

@@ -44,6 +44,8 @@ export interface Smsc extends ConformancePeer {
   unbindAll(): void;
   /** Forgets every bind but keeps the connections, as an SMSC that lost its state does: submits get ESME_RINVBNDSTS. */
   forgetBinds(): void;
+  /** Answers each submit_sm this many milliseconds late (0: at once). */
+  answerAfter(ms: number): void;
   /** Stops (or resumes) answering enquire_link, as a hung SMSC behind a live TCP connection does. */
   ignoreEnquireLink(ignore: boolean): void;
   /** Stops listening and drops every session, keeping the port for restart(). */
@@ -85,6 +87,8 @@ export async function startSmsc(options: SmscOptions): Promise<Smsc> {
   let failStatus = errors.ESME_RSYSERR;
   let nextId = 1;
   let answerEnquireLink = true;
+  let answerDelayMs = 0;
+  const lateAnswers = new Set<NodeJS.Timeout>();
   const submits: SmscSubmit[] = [];
   const counts = new Map<string, number>();
   const bound = new Set<Session>();
@@ -141,7 +145,13 @@ export async function startSmsc(options: SmscOptions): Promise<Smsc> {
     const status = mode === 'reject' ? errors.ESME_RINVDSTADR : mode === 'fail' ? failStatus : 0;
     record.outcome = status;
     if (status === 0) record.messageId = `smsc-${nextId++}`;
-    session.send(pdu.response({ command_status: status, message_id: record.messageId ?? '' }));
+    const answer = () => session.send(pdu.response({ command_status: status, message_id: record.messageId ?? '' }));
+    if (!answerDelayMs) return void answer();
+    const timer = setTimeout(() => {
+      lateAnswers.delete(timer);
+      answer();
+    }, answerDelayMs);
+    lateAnswers.add(timer);
   };
 
   const server: Server = createServer(options.tls ?? {}, onSession);
@@ -158,6 +168,8 @@ export async function startSmsc(options: SmscOptions): Promise<Smsc> {
 
   const stop = () =>
     new Promise<void>((resolve) => {
+      for (const t of lateAnswers) clearTimeout(t);
+      lateAnswers.clear();
       if (!server.listening) return resolve();
       server.close(() => resolve());
       for (const s of [...server.sessions]) s.destroy();
@@ -195,6 +207,9 @@ export async function startSmsc(options: SmscOptions): Promise<Smsc> {
       for (const s of bound) s.send(new PDU('unbind'));
     },
     forgetBinds: () => bound.clear(),
+    answerAfter: (ms) => {
+      answerDelayMs = ms;
+    },
     ignoreEnquireLink: (ignore) => {
       answerEnquireLink = !ignore;
     },

@@ -80,6 +80,7 @@ describe('smpp provider', () => {
   describe('encoding on the wire', () => {
     it('sends GSM text as data_coding 0 in one part, to the number without its +', async () => {
       const { smsc, provider } = await setup();
+      await expect(provider.verify!()).resolves.toBeUndefined();
       const result = await send(provider, 'Your code is 482913');
       const [s] = smsc.submits();
       expect(s).toMatchObject({ dataCoding: 0, esmClass: 0, destination: '4915123456789', text: 'Your code is 482913', udh: [] });
@@ -163,6 +164,7 @@ describe('smpp provider', () => {
     expect(err).toMatchObject({ verdict: 'failover', vendorCode: 'ESME_RBINDFAIL', vendorStatus: errors.ESME_RBINDFAIL });
     // Later sends, while the session backs off, fail the same way without a new round trip.
     await expect(send(provider, 'again', AbortSignal.timeout(10_000))).rejects.toMatchObject({ vendorCode: 'ESME_RBINDFAIL' });
+    await expect(provider.verify!()).rejects.toMatchObject({ vendorCode: 'ESME_RBINDFAIL' });
     expect(smsc.count('submit_sm')).toBe(0);
     expect(logs.text()).toContain('the SMSC refused the bind');
     expect(logs.text()).not.toContain('wrong-pw');
@@ -250,15 +252,18 @@ describe('smpp provider', () => {
     expect(smsc.count('bind_transmitter')).toBe(2);
   });
 
-  it('ignores the answer to an aborted submit when it finally comes', async () => {
-    const { smsc, provider } = await setup({ responseTimeoutMs: 5000 });
-    smsc.behave('hang');
+  it('ignores the late answer to an aborted submit and pairs the next answer with its own submit', async () => {
+    const { smsc, provider } = await setup();
+    smsc.answerAfter(400);
     const ctl = new AbortController();
     setTimeout(() => ctl.abort(), 100);
-    await expect(send(provider, 'abandoned', ctl.signal)).rejects.toMatchObject({ vendorCode: 'aborted' });
-    smsc.behave('accept');
+    await expect(send(provider, 'abandoned', ctl.signal)).rejects.toMatchObject({ verdict: 'retryable', vendorCode: 'aborted' });
+    // The abandoned submit's answer arrives while this one waits for its own.
     const result = await send(provider, 'next');
-    expect(result.providerMessageId).toBe(smsc.submits()[1].messageId);
+    const [abandoned, next] = smsc.submits();
+    expect(abandoned.messageId).not.toBe(next.messageId);
+    expect(result.providerMessageId).toBe(next.messageId);
+    expect(smsc.count('bind_transmitter')).toBe(1);
   });
 
   it('unbinds on close, is idempotent, and refuses sends afterwards', async () => {
