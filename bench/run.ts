@@ -2,9 +2,11 @@ import { cpus, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Scenario } from './scenario';
+import { smppSessionScenario } from './scenarios/smpp-session';
 
 /** Add a scenario: a file in bench/scenarios/ exporting a `Scenario`, and one line here. */
 const scenarios: Scenario[] = [];
+scenarios.push(smppSessionScenario);
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
