@@ -93,7 +93,7 @@ export class SmppSession {
     this.lost(link, reason);
   }
 
-  /** Unbinds (bounded by the response timeout), closes the socket and stops every timer. Safe to call twice. */
+  /** Unbinds (waiting at most 2 s for unbind_resp), closes the socket and stops every timer. Safe to call twice. */
   close(): Promise<void> {
     if (this.closing) return this.closing;
     const link = this.link;
@@ -106,8 +106,11 @@ export class SmppSession {
       if (!link) return;
       if (wasBound) {
         // Shutdown should not wait the full response timeout on an SMSC that ignores unbind.
-        await link.request('unbind', {}, AbortSignal.timeout(Math.min(this.opts.responseTimeoutMs, 2000))).catch(() => undefined);
-        this.opts.logger.info('SMPP session unbound');
+        const answered = await link.request('unbind', {}, AbortSignal.timeout(Math.min(this.opts.responseTimeoutMs, 2000))).then(
+          () => true,
+          () => false,
+        );
+        this.opts.logger.info(answered ? 'SMPP session unbound' : 'SMPP session closed without an unbind_resp');
       }
       await link.end(1000);
     })();
