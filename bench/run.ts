@@ -3,10 +3,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Scenario } from './scenario';
 import { receiverScenario } from './scenarios/receiver';
+import { smppSessionScenario } from './scenarios/smpp-session';
 
 /** Add a scenario: a file in bench/scenarios/ exporting a `Scenario`, and one line here. */
 const scenarios: Scenario[] = [
   receiverScenario,
+  smppSessionScenario,
 ];
 
 async function main(): Promise<void> {

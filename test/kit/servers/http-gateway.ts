@@ -61,6 +61,8 @@ export interface HttpGatewayOptions {
   basicAuth?: { username: string; password: string };
   /** Keep every request in `requests`; default true. */
   record?: boolean;
+  /** Listen on this port; default a free one. */
+  port?: number;
 }
 
 export interface HttpGateway {
@@ -165,7 +167,7 @@ export async function startHttpGateway(options: HttpGatewayOptions = {}): Promis
   server.on(options.tls ? 'secureConnection' : 'connection', (socket: Socket) => connectionIds.set(socket, ++connections));
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => ok());
+    server.listen(options.port ?? 0, '127.0.0.1', () => ok());
   });
   const { port } = server.address() as AddressInfo;
 
