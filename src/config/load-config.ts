@@ -4,6 +4,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors';
 import { providerDefinitions } from '../providers/registry';
+import { secretValues } from '../providers/secret-values';
 import { configSchema, type Config } from './schema';
 
 export interface LoadedConfig {
@@ -123,5 +124,5 @@ export function collectSecrets(config: Config): string[] {
 
 function providerSecretValues(p: Record<string, unknown>): string[] {
   const def = providerDefinitions.find((d) => d.type === p.type);
-  return (def?.secretKeys ?? []).map((k) => p[k]).filter((v): v is string => typeof v === 'string');
+  return secretValues(def?.secretKeys ?? [], p);
 }
