@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import type { Scenario } from './scenario';
 import { receiverScenario } from './scenarios/receiver';
 import { smppSessionScenario } from './scenarios/smpp-session';
+import { webhookChain } from './scenarios/webhook-chain';
 
 /** Add a scenario: a file in bench/scenarios/ exporting a `Scenario`, and one line here. */
 const scenarios: Scenario[] = [
   receiverScenario,
   smppSessionScenario,
+  webhookChain,
 ];
 
 async function main(): Promise<void> {

@@ -4,6 +4,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors';
 import { providerDefinitions } from '../providers/registry';
+import { secretValues } from '../providers/secret-values';
 import { configSchema, type Config } from './schema';
 
 export interface LoadedConfig {
@@ -120,16 +121,7 @@ export function collectSecrets(config: Config): string[] {
   return out.filter((s) => s.length >= 4);
 }
 
-
 function providerSecretValues(p: Record<string, unknown>): string[] {
   const def = providerDefinitions.find((d) => d.type === p.type);
-  return (def?.secretKeys ?? []).flatMap((k) => stringsIn(p[k]));
-}
-
-/** A secret key may hold a map of secrets (e.g. an HTTP gateway's headers): every string inside counts. */
-function stringsIn(v: unknown): string[] {
-  if (typeof v === 'string') return [v];
-  if (Array.isArray(v)) return v.flatMap(stringsIn);
-  if (v && typeof v === 'object') return Object.values(v).flatMap(stringsIn);
-  return [];
+  return secretValues(def?.secretKeys ?? [], p);
 }

@@ -88,7 +88,10 @@ export interface ProviderDefinition<S extends z.ZodObject = z.ZodObject> {
   readonly channels: readonly Channel[];
   /** Validated at start, never at send time. Must not declare `type`; the registry adds it. */
   readonly configSchema: S;
-  /** Keys whose values are secrets: redacted from logs, errors and the printed configuration. */
+  /**
+   * Keys whose values are secrets: redacted from logs, errors and the printed configuration. A dotted path names a
+   * nested key (`auth.basic.password`); an object at a path makes all its string values secret (see secret-values.ts).
+   */
   readonly secretKeys: readonly string[];
   create(config: z.infer<S> & ProviderCommon, deps: ProviderDeps): Provider;
 }

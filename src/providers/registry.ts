@@ -2,10 +2,14 @@ import { httpProvider } from './http/http-provider';
 import { logProvider } from './log/log-provider';
 import { smppProvider } from './smpp/smpp-provider';
 import type { ProviderDefinition } from './provider';
+import { sipgateProvider } from './sipgate/sipgate-provider';
+import { webhookProvider } from './webhook/webhook-provider';
 
 /** Every vendor the relay knows. Adding one: a folder under providers/, one line here, one test file. */
 export const providerDefinitions: readonly ProviderDefinition[] = [
   logProvider,
   httpProvider,
   smppProvider,
+  sipgateProvider,
+  webhookProvider,
 ] as unknown as readonly ProviderDefinition[];

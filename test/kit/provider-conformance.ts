@@ -2,6 +2,7 @@ import { validateConfig } from '../../src/config/load-config';
 import { ConfigError } from '../../src/errors';
 import type { Message } from '../../src/message';
 import { ProviderError, type Provider, type ProviderDefinition, type SendResult, type Verdict } from '../../src/providers/provider';
+import { secretValues as secretsOf } from '../../src/providers/secret-values';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { captureLogs } from './log-capture';
 
@@ -98,7 +99,7 @@ async function within<T>(ms: number, p: Promise<T>): Promise<{ value?: T; error?
 }
 
 function secretValues(definition: ProviderDefinition, config: Record<string, unknown>): string[] {
-  return definition.secretKeys.map((k) => config[k]).filter((v): v is string => typeof v === 'string' && v.length >= 4);
+  return secretsOf(definition.secretKeys, config).filter((v) => v.length >= 4);
 }
 
 export function describeProviderConformance(spec: ConformanceSpec): void {
