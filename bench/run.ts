@@ -2,6 +2,7 @@ import { cpus, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Scenario } from './scenario';
+import { gatewayOverheadScenario } from './scenarios/gateway-overhead';
 import { receiverScenario } from './scenarios/receiver';
 import { smppSessionScenario } from './scenarios/smpp-session';
 import { webhookChain } from './scenarios/webhook-chain';
@@ -9,6 +10,7 @@ import { webhookChain } from './scenarios/webhook-chain';
 /** Add a scenario: a file in bench/scenarios/ exporting a `Scenario`, and one line here. */
 const scenarios: Scenario[] = [
   receiverScenario,
+  gatewayOverheadScenario,
   smppSessionScenario,
   webhookChain,
 ];

@@ -1,25 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-
-const REPO = join(__dirname, '..', '..');
-const TSX = pathToFileURL(join(REPO, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+import { REPO, TSX } from '../../test/kit/processes';
 
 /** Compiled JavaScript (the relay's dist/, the .cjs baselines) runs as is; TypeScript entry points go through tsx. */
 const nodeArgs = (entry: string) => (entry.endsWith('.ts') ? ['--import', TSX, join(REPO, entry)] : [join(REPO, entry)]);
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForPort(port: number, child: ChildProcess, timeoutMs = 20_000): Promise<void> {
   const end = Date.now() + timeoutMs;

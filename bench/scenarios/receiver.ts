@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { caAndServer } from '../../src/tls/certificates';
 import { runLoad, type LoadResult } from '../lib/load';
-import { freePort, startServer } from '../lib/server-process';
+import { freePort } from '../../test/kit/processes';
+import { startServer } from '../lib/server-process';
 import type { Scenario } from '../scenario';
 
 const PASSWORD = 'bench-password-0123456789';

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 
 export const REPO = join(__dirname, '..', '..');
 /** By URL, so the child finds tsx whatever directory it runs in. */
-const TSX = pathToFileURL(join(REPO, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+export const TSX = pathToFileURL(join(REPO, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 
 /** A port nobody listens on right now (the OS picks it; the probe socket closes before we return). */
 export function freePort(): Promise<number> {

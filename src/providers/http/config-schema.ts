@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { httpUrl } from '../shared/http-url';
 import { MatcherSyntaxError, parseBodyMatcher } from './body-matcher';
 import { presetNames } from './presets';
 import { parsePhoneRewrite, RewriteSyntaxError } from './regexp-rewrite';
@@ -17,21 +18,9 @@ function parsedBy(parse: (v: string) => unknown, ErrorType: new (...a: never[]) 
   };
 }
 
-const gatewayUrl = z
-  .string()
-  .optional()
-  .superRefine((value, ctx) => {
-    if (value === undefined) return;
-    let url: URL;
-    try {
-      url = new URL(value);
-    } catch {
-      return ctx.addIssue({ code: 'custom', message: 'must be an absolute http:// or https:// URL' });
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: 'must use http:// or https://' });
-    // privacyIDEA takes Basic credentials from the URL; here they would sit in a key that is not secret.
-    if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'must not carry credentials; set username and password instead' });
-  });
+// privacyIDEA takes Basic credentials from the URL; here they would sit in a key that is not secret, so the shared
+// check refuses them.
+const gatewayUrl = httpUrl({ plainHttp: 'any' }).optional();
 
 const proxyUrl = z
   .string()

@@ -1,4 +1,5 @@
 import type { ProviderErrorInit } from '../provider';
+import { parseRetryAfter, verdictForStatus } from '../shared/http-call';
 import type { BodyMatcher } from './body-matcher';
 
 export interface ResponseRules {
@@ -16,15 +17,6 @@ export interface GatewayAnswer {
 
 export type Judgement = { ok: true; providerMessageId?: string } | { ok: false; message: string; init: ProviderErrorInit };
 
-/** `Retry-After` is either delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
-export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
 /** What a reader of the delivery log needs from the answer: one line, bounded. */
 export function snippet(body: string, max = 200): string {
   const line = body.replace(/\s+/g, ' ').trim();
@@ -41,18 +33,14 @@ export function judgeResponse(answer: GatewayAnswer, rules: ResponseRules, host:
   const vendorMessage = snippet(clean(body)) || undefined;
   const said = vendorMessage ? `: ${vendorMessage}` : '';
   if (!rules.successStatus.includes(status)) {
-    const retryAfterMs = parseRetryAfter(answer.retryAfter);
-    if (status === 429) {
-      return { ok: false, message: `gateway ${host} is throttling (429)${said}`, init: { verdict: 'retryable', vendorStatus: status, vendorMessage, retryAfterMs } };
-    }
-    if (status >= 500 || status === 408) {
-      return { ok: false, message: `gateway ${host} answered ${status}${said}`, init: { verdict: 'retryable', vendorStatus: status, vendorMessage, retryAfterMs } };
-    }
     if (status >= 300 && status < 400) {
       // Never followed: a redirect could carry the message and credentials to another host.
       return { ok: false, message: `gateway ${host} answered a redirect (${status}), which is not followed; check url`, init: { verdict: 'failover', vendorStatus: status, vendorCode: 'redirect' } };
     }
-    return { ok: false, message: `gateway ${host} answered ${status}${said}`, init: { verdict: 'failover', vendorStatus: status, vendorMessage } };
+    const verdict = verdictForStatus(status);
+    const what = status === 429 ? 'is throttling (429)' : `answered ${status}`;
+    const retryAfterMs = verdict === 'retryable' ? parseRetryAfter(answer.retryAfter) : undefined;
+    return { ok: false, message: `gateway ${host} ${what}${said}`, init: { verdict, vendorStatus: status, vendorMessage, retryAfterMs } };
   }
   if (rules.returnFail?.match(body)) {
     return { ok: false, message: `gateway ${host} answered with the returnFail text${said}`, init: { verdict: 'failover', vendorStatus: status, vendorCode: 'returnFail', vendorMessage } };
