@@ -27,7 +27,9 @@ export const postgresMigrations: readonly Migration[] = [
         request_id TEXT,
         provider_message_id TEXT,
         -- Next attempt's sequence number: bumped under the row lock, so replicas adding attempts at once never collide.
-        attempt_count INTEGER NOT NULL DEFAULT 0
+        attempt_count INTEGER NOT NULL DEFAULT 0,
+        -- Breaks ties between records made in the same millisecond, newest insert first, like SQLite's rowid.
+        seq BIGINT GENERATED ALWAYS AS IDENTITY
       );
       CREATE INDEX deliveries_phone ON deliveries (phone_digest, created_at);
       CREATE INDEX deliveries_created ON deliveries (created_at);

@@ -134,7 +134,7 @@ export class PostgresDeliveryLog implements DeliveryLog {
     }
     args.push(Math.max(0, Math.min(q.limit ?? 100, 1000)));
     const { rows } = await this.pool.query<DeliveryRow>(
-      `SELECT * FROM deliveries ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT $${args.length}`,
+      `SELECT * FROM deliveries ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, seq DESC LIMIT $${args.length}`,
       args,
     );
     return this.withAttempts(rows);

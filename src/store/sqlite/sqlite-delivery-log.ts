@@ -119,7 +119,7 @@ export class SqliteDeliveryLog implements DeliveryLog {
       where.push('created_at >= ?');
       args.push(q.since);
     }
-    const sql = `SELECT * FROM deliveries ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC LIMIT ?`;
+    const sql = `SELECT * FROM deliveries ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, rowid DESC LIMIT ?`;
     const rows = this.db.prepare(sql).all(...args, Math.min(q.limit ?? 100, 1000)) as DeliveryRow[];
     return rows.map((r) => this.toRecord(r));
   }

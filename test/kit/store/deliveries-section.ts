@@ -84,6 +84,13 @@ export const deliveriesSection: StoreSection = (kit) => {
       expect(listed.indexOf(second.id)).toBeLessThan(listed.indexOf(first.id));
     });
 
+    it('lists deliveries made in quick succession newest first, even within one millisecond', async () => {
+      const phoneDigest = newDelivery().phoneDigest;
+      const ids: string[] = [];
+      for (let i = 0; i < 20; i++) ids.push((await kit.a.deliveries.create(newDelivery({ phoneDigest }))).id);
+      expect((await kit.a.deliveries.list({ phoneDigest })).map((r) => r.id)).toEqual([...ids].reverse());
+    });
+
     itShared(kit, 'shows a record created on one replica, with attempts and status from the other, on both', async () => {
       const rec = await kit.a.deliveries.create(newDelivery());
       await kit.b.deliveries.addAttempt(rec.id, attempt({ provider: 'push' }));
