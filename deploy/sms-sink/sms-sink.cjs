@@ -5,7 +5,7 @@
  * (JSON or form-encoded), prints what arrived on one line, as a phone would show it, and answers 200 with an id.
  * It stores nothing. GET /healthz answers 200 for the compose healthcheck.
  */
-const { Buffer } = require('node:buffer');
+const buffer = require('node:buffer');
 const http = require('node:http');
 const { URLSearchParams } = require('node:url');
 
@@ -47,7 +47,7 @@ const server = http.createServer((req, res) => {
   req.on('end', () => {
     if (res.headersSent) return;
     const id = `sink-${++count}`;
-    const body = parse(req.headers['content-type'], Buffer.concat(chunks).toString('utf8'));
+    const body = parse(req.headers['content-type'], buffer.Buffer.concat(chunks).toString('utf8'));
     process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), id, path: req.url, message: body })}\n`);
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'OK', id }));
   });
