@@ -52,7 +52,7 @@ function createHttpServer(loaded: LoadedConfig, app: Express): http.Server {
 
 export async function startRelay(loaded: LoadedConfig, logger: Logger, listen?: { host?: string; port?: number }): Promise<RunningRelay> {
   const { config } = loaded;
-  const store = await createStore(config.storage.url, loaded.baseDir);
+  const store = await createStore(config.storage.url, loaded.baseDir, { poolSize: config.storage.poolSize, logger });
   const providers = createProviders(loaded, logger, store);
   const phoneKey = await store.secret('phone-digest');
   const dispatcher = new Dispatcher({

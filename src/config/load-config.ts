@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { ConfigError } from '../errors';
 import { providerDefinitions } from '../providers/registry';
 import { secretValues } from '../providers/secret-values';
+import { databaseUrlSecrets } from '../store/database-url';
 import { configSchema, type Config } from './schema';
 
 export interface LoadedConfig {
@@ -111,6 +112,8 @@ export function loadConfigFile(file: string, env: Env): LoadedConfig {
 export function collectSecrets(config: Config): string[] {
   const out: string[] = [];
   if (config.admin.token) out.push(config.admin.token);
+  // A password written into the database URL is as secret as any other, whether or not it came through ${…}.
+  out.push(...databaseUrlSecrets(config.storage.url));
   for (const e of config.endpoints) {
     if (e.auth.basic) out.push(e.auth.basic.password);
     for (const values of Object.values(e.auth.headers ?? {})) out.push(...values);

@@ -76,6 +76,26 @@ const routeSchema = z.strictObject({
   deadlineMs: z.number().int().min(50).max(120_000).default(1800),
 });
 
+const storageUrl = z.string().refine(
+  (v) => {
+    if (v.startsWith('sqlite:')) return v.length > 'sqlite:'.length;
+    if (!/^postgres(ql)?:\/\//.test(v)) return false;
+    try {
+      new URL(v);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be sqlite:PATH, sqlite::memory: or postgres://USER:PASSWORD@HOST:5432/DATABASE' },
+);
+
+const storageSchema = z.strictObject({
+  url: storageUrl.default('sqlite:data/relay.db'),
+  /** PostgreSQL only: connections this replica keeps open. */
+  poolSize: z.number().int().min(1).max(100).default(10),
+});
+
 /** Keys every provider entry may carry. A vendor may declare its own `timeoutMs` with its own default. */
 const providerCommon = { timeoutMs: z.number().int().min(10).max(120_000).optional() };
 
@@ -90,7 +110,7 @@ function providerUnion() {
 export const configSchema = z
   .strictObject({
     server: serverSchema,
-    storage: z.strictObject({ url: z.string().default('sqlite:data/relay.db') }).default({ url: 'sqlite:data/relay.db' }),
+    storage: storageSchema.prefault({}),
     log: z
       .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .default({ level: 'info' }),

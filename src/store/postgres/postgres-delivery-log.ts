@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
+import type { AttemptRecord, DeliveryLog, DeliveryQuery, DeliveryRecord, DeliveryStatus, NewDelivery } from '../delivery-log';
+
+interface DeliveryRow {
+  id: string;
+  created_at: Date;
+  updated_at: Date;
+  endpoint: string;
+  route: string;
+  channel: 'sms' | 'voice';
+  phone_digest: string;
+  phone_masked: string;
+  status: DeliveryStatus;
+  test: boolean;
+  request_id: string | null;
+  provider_message_id: string | null;
+}
+
+interface AttemptRow {
+  delivery_id: string;
+  provider: string;
+  outcome: 'ok' | 'failed';
+  verdict: AttemptRecord['verdict'] | null;
+  vendor_status: number | null;
+  vendor_code: string | null;
+  error: string | null;
+  latency_ms: number;
+  at: Date;
+  provider_message_id: string | null;
+}
+
+function toAttempt(r: AttemptRow): AttemptRecord {
+  return {
+    provider: r.provider,
+    outcome: r.outcome,
+    verdict: r.verdict ?? undefined,
+    vendorStatus: r.vendor_status ?? undefined,
+    vendorCode: r.vendor_code ?? undefined,
+    error: r.error ?? undefined,
+    latencyMs: r.latency_ms,
+    at: r.at.toISOString(),
+    providerMessageId: r.provider_message_id ?? undefined,
+  };
+}
+
+function toRecord(r: DeliveryRow, attempts: AttemptRecord[]): DeliveryRecord {
+  return {
+    id: r.id,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+    endpoint: r.endpoint,
+    route: r.route,
+    channel: r.channel,
+    phoneDigest: r.phone_digest,
+    phoneMasked: r.phone_masked,
+    status: r.status,
+    test: r.test,
+    requestId: r.request_id ?? undefined,
+    providerMessageId: r.provider_message_id ?? undefined,
+    attempts,
+  };
+}
+
+/**
+ * The delivery log on PostgreSQL. Timestamps are TIMESTAMPTZ in the table and ISO 8601 strings at the interface,
+ * made in the relay (not by `now()`) so `create()` returns exactly what `get()` later reads, as on SQLite.
+ */
+export class PostgresDeliveryLog implements DeliveryLog {
+  constructor(private readonly pool: Pool) {}
+
+  async create(rec: NewDelivery): Promise<DeliveryRecord> {
+    const now = new Date().toISOString();
+    const id = randomUUID();
+    await this.pool.query(
+      `INSERT INTO deliveries (id, created_at, updated_at, endpoint, route, channel, phone_digest, phone_masked, status, test, request_id)
+       VALUES ($1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [id, now, rec.endpoint, rec.route, rec.channel, rec.phoneDigest, rec.phoneMasked, rec.status, rec.test, rec.requestId ?? null],
+    );
+    return { ...rec, id, createdAt: now, updatedAt: now, attempts: [] };
+  }
+
+  /**
+   * SQLite numbers attempts with a COUNT subquery, safe there because it has one writer. Here several replicas
+   * may add attempts to one delivery at once, so the number comes from the delivery row's counter, bumped by an
+   * UPDATE that holds the row lock until this single statement commits: concurrent inserts queue, never collide.
+   */
+  async addAttempt(id: string, a: AttemptRecord): Promise<void> {
+    const result = await this.pool.query(
+      `WITH next AS (
+         UPDATE deliveries SET attempt_count = attempt_count + 1 WHERE id = $1 RETURNING attempt_count - 1 AS seq
+       )
+       INSERT INTO delivery_attempts (delivery_id, seq, provider, outcome, verdict, vendor_status, vendor_code, error, latency_ms, at, provider_message_id)
+       SELECT $1, next.seq, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM next`,
+      [
+        id,
+        a.provider,
+        a.outcome,
+        a.verdict ?? null,
+        a.vendorStatus ?? null,
+        a.vendorCode ?? null,
+        a.error ?? null,
+        a.latencyMs,
+        a.at,
+        a.providerMessageId ?? null,
+      ],
+    );
+    // SQLite refuses through its foreign key; keep the same contract: an attempt needs its delivery.
+    if (result.rowCount === 0) throw new Error(`no delivery ${id} to add an attempt to`);
+  }
+
+  async setStatus(id: string, status: DeliveryStatus, providerMessageId?: string): Promise<void> {
+    await this.pool.query(
+      'UPDATE deliveries SET status = $1, updated_at = $2, provider_message_id = COALESCE($3, provider_message_id) WHERE id = $4',
+      [status, new Date().toISOString(), providerMessageId ?? null, id],
+    );
+  }
+
+  async get(id: string): Promise<DeliveryRecord | undefined> {
+    const { rows } = await this.pool.query<DeliveryRow>('SELECT * FROM deliveries WHERE id = $1', [id]);
+    return rows[0] && (await this.withAttempts(rows))[0];
+  }
+
+  async list(q: DeliveryQuery): Promise<DeliveryRecord[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.phoneDigest) {
+      args.push(q.phoneDigest);
+      where.push(`phone_digest = $${args.length}`);
+    }
+    if (q.since) {
+      args.push(q.since);
+      where.push(`created_at >= $${args.length}`);
+    }
+    args.push(Math.max(0, Math.min(q.limit ?? 100, 1000)));
+    const { rows } = await this.pool.query<DeliveryRow>(
+      `SELECT * FROM deliveries ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, seq DESC LIMIT $${args.length}`,
+      args,
+    );
+    return this.withAttempts(rows);
+  }
+
+  /** One query for the attempts of every listed delivery, not one per delivery. */
+  private async withAttempts(rows: DeliveryRow[]): Promise<DeliveryRecord[]> {
+    if (rows.length === 0) return [];
+    const { rows: attempts } = await this.pool.query<AttemptRow>(
+      'SELECT * FROM delivery_attempts WHERE delivery_id = ANY($1) ORDER BY delivery_id, seq',
+      [rows.map((r) => r.id)],
+    );
+    const byDelivery = new Map<string, AttemptRecord[]>();
+    for (const a of attempts) {
+      const list = byDelivery.get(a.delivery_id) ?? [];
+      list.push(toAttempt(a));
+      byDelivery.set(a.delivery_id, list);
+    }
+    return rows.map((r) => toRecord(r, byDelivery.get(r.id) ?? []));
+  }
+}
