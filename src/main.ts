@@ -1,6 +1,6 @@
 import { certCommand } from './cli/cert-command';
 import { checkConfigCommand } from './cli/check-config-command';
-import type { CliContext, Command } from './cli/command';
+import type { CliContext, Command, Running } from './cli/command';
 import { serveCommand } from './cli/serve-command';
 import { ConfigError } from './errors';
 
@@ -28,11 +28,17 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const running = await command.run(command === serveCommand && first !== 'serve' ? argv : rest, ctx);
-  if (!running) return;
+  const args = command === serveCommand && first !== 'serve' ? argv : rest;
+  if (!command.serves) {
+    await command.run(args, ctx);
+    return;
+  }
+  // Handlers go in before the command runs: a serving command announces itself from inside run(), and a SIGTERM
+  // that arrives right after that must stop it gracefully, not kill it with the default action.
+  let running: Running | void = undefined;
   let stopping = false;
   const stop = () => {
-    if (stopping) return;
+    if (stopping || !running) return;
     stopping = true;
     running.stop().then(
       () => process.exit(0),
@@ -42,8 +48,15 @@ async function main(argv: string[]): Promise<void> {
       },
     );
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  let signalled = false;
+  const onSignal = () => {
+    signalled = true;
+    stop();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  running = await command.run(args, ctx);
+  if (signalled) stop();
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {

@@ -15,6 +15,8 @@ export interface Running {
 
 export interface Command {
   readonly name: string;
+  /** Keeps serving until stopped: main.ts traps SIGTERM/SIGINT for it and stops it gracefully. */
+  readonly serves?: boolean;
   /** One or more lines for the usage text, starting with the command line itself. */
   readonly usage: string;
   run(args: string[], ctx: CliContext): Promise<void | Running>;

@@ -25,6 +25,7 @@ async function embedded(ctx: CliContext): Promise<LoadedConfig> {
 
 export const serveCommand: Command = {
   name: 'serve',
+  serves: true,
   usage: 'serve [--config FILE]              start the relay (no config: the embedded default)',
   async run(args, ctx) {
     const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } } });
