@@ -29,8 +29,3 @@ export function fillTemplate(template: string, values: TemplateValues, escape: (
 export function unknownTags(template: string): string[] {
   return [...template.matchAll(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1]).filter((t) => !(TEMPLATE_TAGS as readonly string[]).includes(t));
 }
-
-/** Whether a template uses a tag, e.g. to insist that a recipient template names `{phone}`. */
-export function usesTag(template: string, tag: TemplateTag): boolean {
-  return template.includes(`{${tag}}`);
-}

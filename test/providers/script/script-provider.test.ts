@@ -171,7 +171,7 @@ describe('script provider', () => {
   });
 
   it('kills a script that runs past timeoutMs, and the child it started', async () => {
-    const { peer, provider } = await peerAndProvider({ timeoutMs: 300 });
+    const { peer, provider } = await peerAndProvider({ timeoutMs: 1000 });
     peer.behave('hang');
     const sent = failure(send(provider));
     const [script, child] = [await peer.pid('script'), await peer.pid('child')];

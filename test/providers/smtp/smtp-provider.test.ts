@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Message } from '../../../src/message';
 import { ProviderError, type Provider } from '../../../src/providers/provider';
 import { smtpProvider } from '../../../src/providers/smtp/smtp-provider';
@@ -213,9 +216,6 @@ describe('smtp provider', () => {
   });
 
   it('reads ca from a file relative to the configuration directory', async () => {
-    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
     const dir = await mkdtemp(join(tmpdir(), 'relay-smtp-'));
     const sink = await startSmtpSink();
     open.push(sink);
