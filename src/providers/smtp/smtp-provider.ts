@@ -6,7 +6,7 @@ import { ConfigError } from '../../errors';
 import { maskPhone } from '../../redact';
 import { defineProvider, ProviderError } from '../provider';
 import { compilePhoneRewrite } from '../shared/phone-rewrite';
-import { fillTemplate } from '../shared/template';
+import { fillTemplate, MissingCodeError } from '../shared/template';
 import { isSingleAddress, smtpConfigSchema } from './smtp-config';
 import { smtpProviderError } from './smtp-errors';
 
@@ -65,7 +65,14 @@ export const smtpProvider = defineProvider({
         if (closed) throw new ProviderError(config.name, 'provider is closed', { verdict: 'failover', vendorCode: 'closed' });
         const phone = rewrite(message.to);
         const values = { phone, message: message.text, code: message.code };
-        const to = fillTemplate(config.mailTo, values);
+        let mail: { to: string; subject: string; text: string };
+        try {
+          mail = { to: fillTemplate(config.mailTo, values), subject: fillTemplate(config.subject, values, headerSafe), text: fillTemplate(config.body, values) };
+        } catch (e) {
+          if (!(e instanceof MissingCodeError)) throw e;
+          throw new ProviderError(config.name, `${e.message}; use {message} or {otp} for the whole text`, { verdict: 'failover', vendorCode: 'no_code' });
+        }
+        const { to } = mail;
         const sensitive = [to, phone, message.to, message.text, message.code ?? '', config.password ?? ''];
         if (!isSingleAddress(to)) {
           throw new ProviderError(config.name, 'mailTo did not give one e-mail address for this number (check regexp and mailTo)', {
@@ -76,12 +83,7 @@ export const smtpProvider = defineProvider({
         const timeout = AbortSignal.timeout(config.timeoutMs);
         const started = performance.now();
         try {
-          const info = await transport.sendMail({
-            to,
-            subject: fillTemplate(config.subject, values, headerSafe),
-            text: fillTemplate(config.body, values),
-            signal: AbortSignal.any([ctx.signal, timeout]),
-          });
+          const info = await transport.sendMail({ ...mail, signal: AbortSignal.any([ctx.signal, timeout]) });
           // The relay's queue id (Postfix, Exim: "250 2.0.0 Ok: queued as 4Xk2…") is what its logs are searched by.
           const queueId = /queued as ([A-Za-z0-9._-]+)/i.exec(info.response ?? '')?.[1];
           const providerMessageId = queueId ?? info.serverMessageId ?? info.messageId;

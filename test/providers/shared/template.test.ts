@@ -1,4 +1,4 @@
-import { fillTemplate, unknownTags } from '../../../src/providers/shared/template';
+import { fillTemplate, MissingCodeError, unknownTags } from '../../../src/providers/shared/template';
 
 const values = { phone: '13035551212', message: 'Your code is 482913.', code: '482913' };
 
@@ -25,8 +25,9 @@ describe('template tags', () => {
     expect(fillTemplate('{otp} / {phone}', { ...values, message: 'send {phone} {code}' })).toBe('send {phone} {code} / 13035551212');
   });
 
-  it('fills {code} with nothing when no code is known', () => {
-    expect(fillTemplate('[{code}]', { phone: '1', message: 'hi' })).toBe('[]');
+  it('refuses to fill {code} when the message has none, rather than send a text without it', () => {
+    expect(() => fillTemplate('[{code}]', { phone: '1', message: 'hi' })).toThrow(MissingCodeError);
+    expect(fillTemplate('{otp}', { phone: '1', message: 'hi' })).toBe('hi');
   });
 
   it('passes each value, not the template, through the escape function', () => {

@@ -156,6 +156,13 @@ describe('smtp provider', () => {
     expect(sink.authAttempts).toHaveLength(1);
   });
 
+  it('does not send a mail whose {code} it cannot fill', async () => {
+    const { sink, provider } = await sinkAndProvider({ subject: 'Code {code}' });
+    const err = await failure(send(provider, { ...conformanceMessage(), code: undefined, text: 'Sign-in link: https://example.com/x' }));
+    expect(err).toMatchObject({ verdict: 'failover', vendorCode: 'no_code' });
+    expect(sink.messages).toEqual([]);
+  });
+
   it('a CR/LF in the text cannot add a header or a recipient', async () => {
     const { sink, provider } = await sinkAndProvider({ subject: '{otp}' });
     const hostile = { ...conformanceMessage(), text: 'Code 482913\r\nBcc: spy@example.net\r\nX-Injected: yes\n\nbody' };
