@@ -6,6 +6,7 @@ import { twilioProvider } from '../../../src/providers/twilio/twilio-provider';
 import { sayLanguage } from '../../../src/providers/twilio/twilio-voice';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store';
 import { captureLogs } from '../../kit/log-capture';
+import { basicHeader, smsBody, startTestRelay, testConfig } from '../../kit/relay-harness';
 import { conformanceMessage, describeProviderConformance, parseProviderConfig } from '../../kit/provider-conformance';
 import { startTwilioPrism, type TwilioPrism } from '../../kit/servers/twilio-prism';
 import {
@@ -338,5 +339,66 @@ describe('twilio provider against the error stub', () => {
       await expect(failureOf(send(provider))).resolves.toMatchObject({ verdict: 'failover', vendorCode: 'closed' });
       expect(stub.requests).toHaveLength(0);
     });
+  });
+});
+
+describe('twilio provider in a running relay', () => {
+  let first: TwilioStub;
+  let second: TwilioStub;
+  beforeAll(async () => {
+    [first, second] = await Promise.all([startTwilioStub(), startTwilioStub()]);
+  });
+  afterAll(async () => {
+    await Promise.all([first?.close(), second?.close()]);
+  });
+  beforeEach(() => {
+    for (const s of [first, second]) {
+      s.behave('accept');
+      s.requests.length = 0;
+    }
+  });
+
+  async function post(): Promise<{ status: number; body: Record<string, unknown>; logs: string }> {
+    const relay = await startTestRelay(
+      testConfig({
+        routes: { otp: { providers: ['twilio', 'backup'], deadlineMs: 3000 } },
+        providers: { twilio: { type: 'twilio', ...stubConfig(first) }, backup: { type: 'twilio', ...stubConfig(second), from: 'Backup' } },
+      }),
+    );
+    try {
+      const res = await fetch(`${relay.url}/fusionauth/sms`, {
+        method: 'POST',
+        headers: { authorization: basicHeader(), 'content-type': 'application/json' },
+        body: JSON.stringify(smsBody),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown>, logs: relay.logs() };
+    } finally {
+      await relay.close();
+    }
+  }
+
+  it("delivers FusionAuth's message through Twilio, with neither the token nor the code in the log", async () => {
+    const { status, logs } = await post();
+    expect(status).toBe(200);
+    expect(first.requests.map((r) => r.form)).toEqual([{ To: '+13035551212', From: FROM, Body: smsBody.textMessage }]);
+    expect(second.requests).toHaveLength(0);
+    expect(logs).not.toContain(STUB_AUTH_TOKEN);
+    expect(logs).not.toContain(smsBody.code);
+  });
+
+  it('fails over to the next provider when Twilio refuses for geo permissions (21408)', async () => {
+    first.failWith(21408);
+    const { status } = await post();
+    expect(status).toBe(200);
+    expect(second.requests.map((r) => r.form.From)).toEqual(['Backup']);
+  });
+
+  it('stops the route on an invalid number (21211): 502, and the next provider is not tried', async () => {
+    first.failWith(21211);
+    const { status, body, logs } = await post();
+    expect(status).toBe(502);
+    expect(JSON.stringify(body)).toContain('21211');
+    expect(second.requests).toHaveLength(0);
+    expect(logs).not.toContain('3035551212');
   });
 });
