@@ -1,11 +1,12 @@
 import { httpProvider } from './http/http-provider';
 import { logProvider } from './log/log-provider';
-import { smppProvider } from './smpp/smpp-provider';
 import type { ProviderDefinition } from './provider';
-import { sipgateProvider } from './sipgate/sipgate-provider';
-import { webhookProvider } from './webhook/webhook-provider';
-import { smtpProvider } from './smtp/smtp-provider';
 import { scriptProvider } from './script/script-provider';
+import { sipgateProvider } from './sipgate/sipgate-provider';
+import { smppProvider } from './smpp/smpp-provider';
+import { smtpProvider } from './smtp/smtp-provider';
+import { twilioProvider } from './twilio/twilio-provider';
+import { webhookProvider } from './webhook/webhook-provider';
 
 /** Every vendor the relay knows. Adding one: a folder under providers/, one line here, one test file. */
 export const providerDefinitions: readonly ProviderDefinition[] = [
@@ -16,4 +17,5 @@ export const providerDefinitions: readonly ProviderDefinition[] = [
   webhookProvider,
   smtpProvider,
   scriptProvider,
+  twilioProvider,
 ] as unknown as readonly ProviderDefinition[];
