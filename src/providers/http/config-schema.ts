@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { httpUrl } from '../shared/http-url';
+import { phoneRewriteSchema } from '../shared/phone-rewrite';
 import { MatcherSyntaxError, parseBodyMatcher } from './body-matcher';
 import { presetNames } from './presets';
-import { parsePhoneRewrite, RewriteSyntaxError } from './regexp-rewrite';
 import { configProblems } from './resolve-config';
 
 /** Turns a parser's syntax error into a config issue on this key, so a typo stops the start instead of a send. */
@@ -61,7 +61,7 @@ export const httpBaseSchema = z.object({
   options: z.record(z.string().min(1), z.json()).optional(),
   /** Extra request headers, sent as written (no tags). Every value is treated as a secret. */
   headers: headerMap.optional(),
-  regexp: z.string().optional().superRefine(parsedBy(parsePhoneRewrite, RewriteSyntaxError)),
+  regexp: phoneRewriteSchema.optional(),
   returnSuccess: z.string().optional().superRefine(parsedBy(parseBodyMatcher, MatcherSyntaxError)),
   returnFail: z.string().optional().superRefine(parsedBy(parseBodyMatcher, MatcherSyntaxError)),
   successStatus: z.array(z.number().int().min(100).max(599)).min(1).optional(),

@@ -10,11 +10,11 @@ import { parseBodyMatcher } from './body-matcher';
 import { httpConfigSchema, type HttpEntry } from './config-schema';
 import { createGatewayAgent } from './gateway-agent';
 import { judgeResponse, type ResponseRules } from './judge-response';
-import { parsePhoneRewrite, type PhoneRewrite } from './regexp-rewrite';
+import { parsePhoneRewrite, type PhoneRewrite } from '../shared/phone-rewrite';
 import { buildRequest } from './request-builder';
 import { requestFailure } from './request-errors';
 import { resolveHttpConfig, type ResolvedHttpConfig } from './resolve-config';
-import { MissingCodeError } from './template';
+import { MissingCodeError } from '../shared/template';
 
 /** Enough for any gateway's status answer; a gateway that streams more is cut off rather than buffered. */
 const MAX_ANSWER_BYTES = 64 * 1024;

@@ -1,4 +1,4 @@
-import type { JsonValue } from './template';
+import type { JsonValue } from '../shared/template';
 
 /** What a preset fills in. Every key can still be set in the provider entry, which wins (options key by key). */
 export interface HttpPreset {

@@ -1,5 +1,5 @@
 import type { ResolvedHttpConfig } from './resolve-config';
-import { fillValue, type JsonValue, type TagValues } from './template';
+import { fillValue, type JsonValue, type TemplateValues } from '../shared/template';
 
 export interface GatewayRequest {
   url: string;
@@ -27,7 +27,7 @@ function hasHeader(headers: Record<string, string>, name: string): boolean {
   return Object.keys(headers).some((h) => h.toLowerCase() === name);
 }
 
-export function buildRequest(c: ResolvedHttpConfig, tags: TagValues, basicAuth: string | undefined): GatewayRequest {
+export function buildRequest(c: ResolvedHttpConfig, tags: TemplateValues, basicAuth: string | undefined): GatewayRequest {
   const values: Record<string, JsonValue> = { ...c.parameters };
   for (const [k, v] of Object.entries(c.options)) values[k] = fillValue(v, tags);
   const headers: Record<string, string> = { ...c.headers };

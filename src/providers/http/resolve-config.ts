@@ -1,6 +1,6 @@
 import type { HttpEntry } from './config-schema';
 import { presets, type HttpPreset } from './presets';
-import { usesTag, type JsonValue } from './template';
+import { usesTag, type JsonValue } from '../shared/template';
 
 /** The entry with its preset and the defaults applied: what the provider actually sends with. */
 export interface ResolvedHttpConfig {

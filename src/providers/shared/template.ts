@@ -44,3 +44,25 @@ export function fillTemplate(template: string, values: TemplateValues, escape: (
 export function unknownTags(template: string): string[] {
   return [...template.matchAll(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1]).filter((t) => !(TEMPLATE_TAGS as readonly string[]).includes(t));
 }
+
+/** Any value YAML can give an option: sent with that type in a JSON body, as text in a form or query. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * Tags are filled inside string values of the parsed option, never in serialised JSON text, so a message with
+ * quotes, backslashes or newlines still makes valid JSON (privacyIDEA splices the text into the option before
+ * parsing it, and falls back to sending the raw string when that breaks the JSON).
+ */
+export function fillValue(value: JsonValue, values: TemplateValues): JsonValue {
+  if (typeof value === 'string') return fillTemplate(value, values);
+  if (Array.isArray(value)) return value.map((v) => fillValue(v, values));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fillValue(v, values)]));
+  return value;
+}
+
+export function usesTag(value: JsonValue, tag: TemplateTag): boolean {
+  if (typeof value === 'string') return value.includes(`{${tag}}`);
+  if (Array.isArray(value)) return value.some((v) => usesTag(v, tag));
+  if (value && typeof value === 'object') return Object.values(value).some((v) => usesTag(v, tag));
+  return false;
+}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { phoneRewriteSchema } from '../shared/phone-rewrite';
 
 /**
  * privacyIDEA's parse_int, used for its S_ADDR_TON and friends: decimal first ("10" → 10), then hexadecimal
@@ -59,6 +60,7 @@ export const smppConfigSchema = z.object({
   enquireLinkSeconds: z.number().min(0.1).max(3600).default(30),
   responseTimeoutMs: z.number().int().min(50).max(120_000).default(5000),
   reconnect: reconnectSchema.default({ initialMs: 1000, maxMs: 30_000 }),
+  regexp: phoneRewriteSchema.optional(),
 });
 
 export type SmppConfig = z.infer<typeof smppConfigSchema>;

@@ -4,6 +4,7 @@ import { createSecureContext } from 'node:tls';
 import type { ConnectOptions, PDU } from 'smpp';
 import { maskPhone } from '../../redact';
 import { defineProvider, ProviderError, type ProviderErrorInit } from '../provider';
+import { compilePhoneRewrite } from '../shared/phone-rewrite';
 import { encodeMessage, MessageTooLongError, type EncodedMessage } from './encoding';
 import { LinkFailure, type Link } from './link';
 import { SmppSession, SessionUnavailable } from './session';
@@ -48,6 +49,7 @@ export const smppProvider = defineProvider({
   configSchema: smppConfigSchema,
   create(config, { logger, baseDir }) {
     const { name } = config;
+    const rewrite = config.regexp ? compilePhoneRewrite(config.regexp) : undefined;
     const session = new SmppSession({
       connect: connectOptions(config, baseDir),
       bind: { system_id: config.systemId, password: config.password, system_type: config.systemType },
@@ -97,9 +99,8 @@ export const smppProvider = defineProvider({
           if (!(e instanceof MessageTooLongError)) throw fail(e);
           throw new ProviderError(name, e.message, { verdict: 'failover', vendorCode: 'message_too_long' });
         }
-        // E.164 without its '+': the international form an SMSC expects with TON 1. `regexp` (privacyIDEA's phone
-        // rewrite) is not supported yet; it arrives with the shared phone-rewrite helper.
-        const destination = message.to.replace(/^\+/, '');
+        // Without a rule: E.164 without its '+', the international form an SMSC expects with TON 1.
+        const destination = rewrite ? rewrite(message.to) : message.to.replace(/^\+/, '');
         if (!/^\d{1,20}$/.test(destination)) {
           throw new ProviderError(name, 'the number is not something SMPP can address', { verdict: 'permanent', vendorCode: 'invalid_destination' });
         }

@@ -1,6 +1,6 @@
 import addressparser from 'nodemailer/lib/addressparser';
 import { z } from 'zod';
-import { compilePhoneRewrite, phoneRewriteSchema, type PhoneRewrite } from '../shared/phone-rewrite';
+import { compilePhoneRewrite, phoneRewriteSchema, type PhoneRewriteFn } from '../shared/phone-rewrite';
 import { fillTemplate, TEMPLATE_TAGS, unknownTags } from '../shared/template';
 
 /**
@@ -20,7 +20,7 @@ const SAMPLES = [
 ];
 
 /** `regexp` has its own issue when it does not compile; the recipient check then reads the number unchanged. */
-function safeRewrite(spec: string | undefined): PhoneRewrite {
+function safeRewrite(spec: string | undefined): PhoneRewriteFn {
   try {
     return compilePhoneRewrite(spec);
   } catch {

@@ -7,7 +7,7 @@ import { createProxy } from 'proxy';
 import { ConfigError } from '../../../src/errors';
 import type { Message } from '../../../src/message';
 import { httpProvider } from '../../../src/providers/http/http-provider';
-import { parsePhoneRewrite } from '../../../src/providers/http/regexp-rewrite';
+import { parsePhoneRewrite } from '../../../src/providers/shared/phone-rewrite';
 import { resolveHttpConfig } from '../../../src/providers/http/resolve-config';
 import type { HttpEntry } from '../../../src/providers/http/config-schema';
 import { ProviderError, type Provider } from '../../../src/providers/provider';

@@ -156,6 +156,13 @@ describe('smpp provider', () => {
     expect(smsc.submits()[0]).toMatchObject({ source: 'ACME', sourceTon: 5, sourceNpi: 0, destTon: 1, destNpi: 1, registeredDelivery: 1 });
   });
 
+  it("rewrites the destination with privacyIDEA's regexp, and refuses a rule that does not parse", async () => {
+    const { smsc, provider } = await setup({ regexp: '/^\\+49/0/', destAddrTon: 2 });
+    await send(provider, 'national');
+    expect(smsc.submits()[0]).toMatchObject({ destination: '015123456789', destTon: 2 });
+    expect(() => parseProviderConfig(smppProvider, { host: '127.0.0.1', systemId: SYSTEM_ID, regexp: '/+/00/' })).toThrow(/providers\.\w+\.regexp/);
+  });
+
   it('refuses a wrong password at bind: the send fails over at once instead of waiting out its signal', async () => {
     const { smsc, provider, logs } = await setup({ password: 'wrong-pw' });
     const started = performance.now();
