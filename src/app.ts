@@ -89,8 +89,8 @@ export function createApp(config: Config, deps: AppDeps): Express {
   for (const endpoint of config.endpoints) {
     app.use(endpointRouter(endpoint, { dispatcher: deps.dispatcher, logger, bodyLimitBytes: config.server.bodyLimitBytes, guard: deps.guard, authBudget: deps.authBudget, metrics: deps.metrics }));
   }
-  if (deps.metrics && config.metrics.port === undefined) app.get('/metrics', metricsRoute(deps.metrics, config.metrics.token ?? config.admin.token));
-  app.use(adminOutboxRouter(store, config.admin.token));
+  if (deps.metrics && config.metrics.port === undefined) app.get('/metrics', metricsRoute(deps.metrics, config.metrics.token ?? config.admin.token, logger));
+  app.use(adminOutboxRouter(store, config.admin.token, logger));
 
   app.use(notFound());
   app.use(errorMiddleware(logger));

@@ -2,10 +2,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { AppError } from '../errors';
+import type { Logger } from 'pino';
 import type { BreakerState, CircuitBreaker } from '../relay/circuit-breaker';
 import type { OutboxState } from '../store/outbox';
-import { matchesAny } from './auth-guards';
+import { requireAdminToken } from './admin-auth';
 
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
@@ -116,20 +116,16 @@ async function writeMetrics(metrics: RelayMetrics, res: http.ServerResponse): Pr
 }
 
 /**
- * `/metrics` on the main port: a bearer token is required (constant-time compare); with no token configured the
- * path does not exist (404), as the admin API does.
+ * `/metrics` on the main port, behind a bearer token (`metrics.token`, else the admin token), compared in constant
+ * time; with no token configured the path does not exist (404), as the admin API does.
  */
-export function metricsRoute(metrics: RelayMetrics, token: string | undefined): RequestHandler {
-  return async (req, res, next) => {
-    if (!token) return next(new AppError('notFound', 'no such path'));
-    const auth = req.get('authorization') ?? '';
-    const presented = auth.startsWith('Bearer ') ? auth.slice(7) : '';
-    if (!presented || !matchesAny(presented, [token])) {
-      res.setHeader('WWW-Authenticate', 'Bearer realm="messenger-relay metrics"');
-      return next(new AppError('notAuthorized', 'a valid bearer token is required'));
-    }
-    await writeMetrics(metrics, res);
-  };
+export function metricsRoute(metrics: RelayMetrics, token: string | undefined, logger: Logger): RequestHandler[] {
+  return [
+    requireAdminToken(token, logger),
+    async (_req, res) => {
+      await writeMetrics(metrics, res);
+    },
+  ];
 }
 
 /** `/metrics` on a port of its own, bound to an address of its own (a private interface): no auth, nothing else served. */
