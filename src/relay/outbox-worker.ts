@@ -41,6 +41,9 @@ export class OutboxWorker {
   private readonly stopping = new AbortController();
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  /** The earliest retry this worker scheduled itself. */
+  private dueAt = Infinity;
   private ticking: Promise<void> | undefined;
   private again = false;
   private lastPrune = 0;
@@ -92,9 +95,20 @@ export class OutboxWorker {
     if (released) this.opts.logger.info({ released }, 'outbox items handed back for the next start');
   }
 
+  /** A retry falls due before the next poll: look then, not at the poll. */
+  private wakeAt(at: number): void {
+    this.dueAt = Math.min(this.dueAt, at);
+    if (this.closed || this.ticking || at >= this.timerAt) return;
+    this.schedule(Math.max(0, at - Date.now()));
+  }
+
   private schedule(ms: number): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), ms);
+    this.timerAt = Date.now() + ms;
+    this.timer = setTimeout(() => {
+      this.timerAt = Infinity;
+      void this.tick();
+    }, ms);
     this.timer.unref();
   }
 
@@ -119,7 +133,11 @@ export class OutboxWorker {
       this.opts.logger.error({ err }, 'outbox poll failed');
     } finally {
       this.ticking = undefined;
-      if (!this.closed) this.schedule(this.pollMs);
+      if (!this.closed) {
+        const untilDue = this.dueAt - Date.now();
+        if (untilDue <= 0) this.dueAt = Infinity;
+        this.schedule(Math.max(0, Math.min(this.pollMs, untilDue)));
+      }
     }
   }
 
@@ -175,7 +193,7 @@ export class OutboxWorker {
     if (result.reason === 'aborted') return finish({ state: 'released' });
 
     const last = result.attempts.at(-1);
-    const error = last ? `${last.provider}: ${last.vendorCode ?? last.verdict ?? 'failed'}${last.error ? ` (${last.error})` : ''}`.slice(0, 500) : result.reason;
+    const error = last ? `${last.provider}: ${last.vendorCode ?? last.vendorStatus ?? last.verdict ?? 'failed'}${last.error ? ` (${last.error})` : ''}`.slice(0, 500) : result.reason;
     // Skipped by open breakers only: no vendor was asked, so the try does not count; come back at the first probe.
     const counted = result.reason !== 'circuitOpen';
     const attempts = item.attempts + (counted ? 1 : 0);
@@ -196,7 +214,8 @@ export class OutboxWorker {
       return finish({ state: 'expired', error, countAttempt: counted });
     }
     log.info({ error, attempts, retryInMs: wait }, 'outbox attempt failed; will retry');
-    return finish({ state: 'retry', nextAttemptAt: next, error, countAttempt: counted });
+    await finish({ state: 'retry', nextAttemptAt: next, error, countAttempt: counted });
+    this.wakeAt(next);
   }
 
   private async prune(): Promise<void> {

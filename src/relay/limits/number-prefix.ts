@@ -1,5 +1,5 @@
 /**
- * The number without its last `drop` digits: `+13035551212` with 3 dropped is `+1303555`, the 1,000-number block
+ * The number without its last `drop` digits: `+13035551212` with 3 dropped is `+13035551`, the 1,000-number block
  * the way Twilio's Fraud Guard groups destinations. At least the country code and one digit stay.
  */
 export function numberPrefix(e164: string, drop: number): string {
