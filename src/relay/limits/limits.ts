@@ -33,10 +33,16 @@ export class Limits {
 
   /** The fixed policy first (country, number type), then the counters; the first refusal wins. */
   async check(message: Message): Promise<Refusal | undefined> {
-    const dest = describeDestination(message.to);
+    // Reading type and country costs most of a check (full metadata); skip it when no rule looks at them.
+    const dest = this.needsMetadata(message) ? describeDestination(message.to) : { e164: message.to };
     const refusal = checkDestination(this.config, message.channel, dest) ?? (await this.countVelocity(dest));
     if (refusal) this.deps.onHit?.(refusal.rule);
     return refusal;
+  }
+
+  private needsMetadata(message: Message): boolean {
+    const c = this.config;
+    return !!(c.countries.allow || c.countries.deny || c.perCountry || c.numberTypes[message.channel].length);
   }
 
   private async countVelocity(dest: ReturnType<typeof describeDestination>): Promise<Refusal | undefined> {
