@@ -64,7 +64,12 @@ export async function startRelay(loaded: LoadedConfig, logger: Logger, listen?: 
   const providers = createProviders(loaded, logger, store);
   const phoneKey = await store.secret('phone-digest');
   const metrics = new RelayMetrics();
-  const protection = await buildProtection(loaded, store, logger, metrics);
+  const protection = await buildProtection(loaded, store, logger, metrics).catch(async (e: unknown) => {
+    // A refused start (no outbox key for a shared store) must not leave the pool and provider sessions open.
+    await Promise.allSettled([...providers.values()].map((p) => p.close?.()));
+    await store.close();
+    throw e;
+  });
   let worker: OutboxWorker | undefined;
   const dispatcher = new Dispatcher({
     store,

@@ -11,7 +11,8 @@ import { Dedupe } from '../../src/relay/dedupe';
 import { MemoryDedupeStore } from '../../src/relay/memory-dedupe-store';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { runLoad, type LoadResult } from '../lib/load';
-import { freePort, startServer } from '../lib/server-process';
+import { freePort } from '../../test/kit/processes';
+import { startServer } from '../lib/server-process';
 import type { Scenario } from '../scenario';
 
 /** `BENCH_QUICK=1` shrinks every count and duration to prove the scenario runs, not to measure. */

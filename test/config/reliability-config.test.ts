@@ -36,7 +36,7 @@ describe('configuration of limits, dedupe, async routes, breakers, metrics and t
     expect(c.breaker).toEqual({ failures: 5, cooldownSeconds: 30 });
     expect(c.metrics).toEqual({ host: '127.0.0.1' });
     expect(c.routes.otp).toMatchObject({ delivery: 'sync', async: { maxAttempts: 8, maxAgeSeconds: 300, backoff: { initialMs: 1000, maxMs: 30_000 } } });
-    expect(c.storage).toEqual({ url: 'sqlite::memory:', previousEncryptionKeys: [] });
+    expect(c.storage).toEqual({ url: 'sqlite::memory:', poolSize: 10, previousEncryptionKeys: [] });
   });
 
   it.each([

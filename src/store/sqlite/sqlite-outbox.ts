@@ -151,7 +151,7 @@ export class SqliteOutbox implements Outbox {
 
   async list(query: { state?: OutboxState; limit?: number }): Promise<OutboxSummary[]> {
     const where = query.state ? 'WHERE o.state = ?' : '';
-    const sql = `SELECT o.*, d.phone_masked FROM outbox o JOIN deliveries d ON d.id = o.id ${where} ORDER BY o.created_at DESC LIMIT ?`;
+    const sql = `SELECT o.*, d.phone_masked FROM outbox o JOIN deliveries d ON d.id = o.id ${where} ORDER BY o.created_at DESC, o.rowid DESC LIMIT ?`;
     const args: unknown[] = query.state ? [query.state] : [];
     const rows = this.db.prepare(sql).all(...args, Math.min(query.limit ?? 100, 1000)) as OutboxRow[];
     return rows.map((r) => {
