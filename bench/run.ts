@@ -6,6 +6,7 @@ import { gatewayOverheadScenario } from './scenarios/gateway-overhead';
 import { receiverScenario } from './scenarios/receiver';
 import { smppSessionScenario } from './scenarios/smpp-session';
 import { webhookChain } from './scenarios/webhook-chain';
+import { limiterScenario } from './scenarios/limiter';
 
 /** Add a scenario: a file in bench/scenarios/ exporting a `Scenario`, and one line here. */
 const scenarios: Scenario[] = [
@@ -13,6 +14,7 @@ const scenarios: Scenario[] = [
   gatewayOverheadScenario,
   smppSessionScenario,
   webhookChain,
+  limiterScenario,
 ];
 
 async function main(): Promise<void> {

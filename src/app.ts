@@ -5,11 +5,15 @@ import type { Logger } from 'pino';
 import type { Config } from './config/schema';
 import { AppError } from './errors';
 import { adminDeliveryRoutes } from './http/admin-delivery-routes';
+import { adminOutboxRouter } from './http/admin-outbox-routes';
+import type { AuthFailureBudget } from './http/auth-guards';
 import { endpointRouter } from './http/endpoint-router';
 import { errorMiddleware, notFound } from './http/error-middleware';
+import { metricsRoute, type RelayMetrics } from './http/metrics';
 import { requestId } from './http/request-id';
 import { pickHeaders } from './logger';
 import type { Dispatcher } from './relay/dispatcher';
+import type { RequestGuard } from './relay/request-guard';
 import type { Store } from './store/store';
 
 export interface AppState {
@@ -24,6 +28,9 @@ export interface AppDeps {
   state?: AppState;
   /** Key of the stored phone digests (see `store.secret('phone-digest')`). */
   phoneKey: Buffer;
+  guard?: RequestGuard;
+  authBudget?: AuthFailureBudget;
+  metrics?: RelayMetrics;
 }
 
 /** The whole HTTP surface, without listening: tests drive it with supertest, main.ts serves it. */
@@ -80,8 +87,10 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.use(adminDeliveryRoutes({ store, logger, adminToken: config.admin.token, phoneKey: deps.phoneKey }));
 
   for (const endpoint of config.endpoints) {
-    app.use(endpointRouter(endpoint, { dispatcher: deps.dispatcher, logger, bodyLimitBytes: config.server.bodyLimitBytes }));
+    app.use(endpointRouter(endpoint, { dispatcher: deps.dispatcher, logger, bodyLimitBytes: config.server.bodyLimitBytes, guard: deps.guard, authBudget: deps.authBudget, metrics: deps.metrics }));
   }
+  if (deps.metrics && config.metrics.port === undefined) app.get('/metrics', metricsRoute(deps.metrics, config.metrics.token ?? config.admin.token, logger));
+  app.use(adminOutboxRouter(store, config.admin.token, logger));
 
   app.use(notFound());
   app.use(errorMiddleware(logger));

@@ -17,6 +17,7 @@ export const errorCodes = {
   tooLarge: { status: 413, code: '[tooLarge]', description: 'The body is larger than the endpoint accepts.' },
   unsupportedMedia: { status: 415, code: '[unsupportedEncoding]', description: 'The body uses an encoding the relay does not accept.' },
   rateLimited: { status: 429, code: '[rateLimited]', description: 'A limit was reached; retry after the time given.' },
+  destinationRefused: { status: 403, code: '[blocked]phoneNumber', description: "The number's country or type is refused by the relay's limits." },
   internal: { status: 500, code: '[internal]', description: 'Something unexpected failed inside the relay.' },
   deliveryFailed: { status: 502, code: '[deliveryFailed]', description: 'Every provider on the route failed.' },
   noProvider: { status: 503, code: '[noProvider]', description: 'No provider on the route can take this message now.' },

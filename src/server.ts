@@ -7,9 +7,12 @@ import type { Express } from 'express';
 import type { Logger } from 'pino';
 import { createApp, type AppState } from './app';
 import type { LoadedConfig } from './config/load-config';
+import { RelayMetrics, startMetricsServer } from './http/metrics';
 import type { Provider } from './providers/provider';
 import { providerDefinitions } from './providers/registry';
 import { Dispatcher } from './relay/dispatcher';
+import { OutboxWorker } from './relay/outbox-worker';
+import { buildProtection } from './relay/protection';
 import { createStore } from './store/create-store';
 import type { Store } from './store/store';
 
@@ -21,6 +24,11 @@ export interface RunningRelay {
   store: Store;
   providers: ReadonlyMap<string, Provider>;
   state: AppState;
+  metrics: RelayMetrics;
+  /** Async routes' worker, when some route is async. */
+  worker?: OutboxWorker;
+  /** Where /metrics is served when `metrics.port` is set. */
+  metricsServer?: http.Server;
   /** Stop accepting, let in-flight requests finish (bounded), then close providers and the store. */
   close(): Promise<void>;
 }
@@ -55,6 +63,14 @@ export async function startRelay(loaded: LoadedConfig, logger: Logger, listen?: 
   const store = await createStore(config.storage.url, loaded.baseDir, { poolSize: config.storage.poolSize, logger });
   const providers = createProviders(loaded, logger, store);
   const phoneKey = await store.secret('phone-digest');
+  const metrics = new RelayMetrics();
+  const protection = await buildProtection(loaded, store, logger, metrics).catch(async (e: unknown) => {
+    // A refused start (no outbox key for a shared store) must not leave the pool and provider sessions open.
+    await Promise.allSettled([...providers.values()].map((p) => p.close?.()));
+    await store.close();
+    throw e;
+  });
+  let worker: OutboxWorker | undefined;
   const dispatcher = new Dispatcher({
     store,
     providers,
@@ -63,9 +79,14 @@ export async function startRelay(loaded: LoadedConfig, logger: Logger, listen?: 
     logger,
     secrets: loaded.secrets,
     phoneKey,
+    breakers: protection.breakers,
+    metrics,
+    cipher: protection.cipher,
+    onQueued: () => worker?.wake(),
   });
+  if (protection.cipher) worker = new OutboxWorker({ store, dispatcher, cipher: protection.cipher, routes: config.routes, logger });
   const state: AppState = { shuttingDown: false };
-  const app = createApp(config, { store, dispatcher, logger, state, phoneKey });
+  const app = createApp(config, { store, dispatcher, logger, state, phoneKey, guard: protection.guard, authBudget: protection.limits.failedAuth, metrics });
   const server = createHttpServer(loaded, app);
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
@@ -80,6 +101,8 @@ export async function startRelay(loaded: LoadedConfig, logger: Logger, listen?: 
     server.listen(listen?.port ?? config.server.port, host, () => ok());
   });
   const port = (server.address() as AddressInfo).port;
+  worker?.start();
+  const metricsServer = config.metrics.port === undefined ? undefined : await startMetricsServer(metrics, config.metrics.host, config.metrics.port);
   const scheme = config.server.tls === false ? 'http' : 'https';
   const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
 
@@ -87,6 +110,8 @@ export async function startRelay(loaded: LoadedConfig, logger: Logger, listen?: 
   const close = () =>
     (closing ??= (async () => {
       state.shuttingDown = true;
+      // The worker stops claiming now and finishes (or hands back) what it holds while HTTP drains.
+      const workerStopped = worker?.stop(config.server.shutdownTimeoutMs);
       const drained = new Promise<void>((ok) => server.close(() => ok()));
       // A keep-alive connection whose request was in flight turns idle only after close(); sweep until drained so
       // it is not left waiting for the keep-alive timeout.
@@ -96,9 +121,11 @@ export async function startRelay(loaded: LoadedConfig, logger: Logger, listen?: 
       await drained;
       clearInterval(sweep);
       clearTimeout(timer);
+      await workerStopped;
+      await new Promise<void>((ok) => (metricsServer ? metricsServer.close(() => ok()) : ok()));
       await Promise.allSettled([...providers.values()].map((p) => p.close?.()));
       await store.close();
     })());
 
-  return { url: `${scheme}://${shownHost}:${port}`, port, app, server, store, providers, state, close };
+  return { url: `${scheme}://${shownHost}:${port}`, port, app, server, store, providers, state, metrics, worker, metricsServer, close };
 }

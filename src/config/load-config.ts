@@ -114,6 +114,8 @@ export function collectSecrets(config: Config): string[] {
   if (config.admin.token) out.push(config.admin.token);
   // A password written into the database URL is as secret as any other, whether or not it came through ${…}.
   out.push(...databaseUrlSecrets(config.storage.url));
+  if (config.metrics.token) out.push(config.metrics.token);
+  if (config.storage.encryptionKey) out.push(config.storage.encryptionKey, ...config.storage.previousEncryptionKeys);
   for (const e of config.endpoints) {
     if (e.auth.basic) out.push(e.auth.basic.password);
     for (const values of Object.values(e.auth.headers ?? {})) out.push(...values);

@@ -1,6 +1,8 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { providerDefinitions } from '../providers/registry';
+import { dedupeSchema, limitsSchema } from './limits-schema';
+import { asyncSchema, breakerOverride, breakerSchema, deliveryMode, metricsSchema, storageKeys } from './reliability-schema';
 
 const cidr = z.string().refine(
   (v) => {
@@ -74,6 +76,8 @@ const routeSchema = z.strictObject({
   providers: z.array(z.string()).min(1),
   /** The whole attempt, all providers included; keep it under the caller's read timeout. */
   deadlineMs: z.number().int().min(50).max(120_000).default(1800),
+  delivery: deliveryMode,
+  async: asyncSchema,
 });
 
 const storageUrl = z.string().refine(
@@ -94,10 +98,11 @@ const storageSchema = z.strictObject({
   url: storageUrl.default('sqlite:data/relay.db'),
   /** PostgreSQL only: connections this replica keeps open. */
   poolSize: z.number().int().min(1).max(100).default(10),
+  ...storageKeys,
 });
 
 /** Keys every provider entry may carry. A vendor may declare its own `timeoutMs` with its own default. */
-const providerCommon = { timeoutMs: z.number().int().min(10).max(120_000).optional() };
+const providerCommon = { timeoutMs: z.number().int().min(10).max(120_000).optional(), breaker: breakerOverride.optional() };
 
 function providerUnion() {
   const [first, ...rest] = providerDefinitions.map((d) => {
@@ -118,6 +123,10 @@ export const configSchema = z
     routes: z.record(z.string(), routeSchema),
     providers: z.record(z.string(), providerUnion()),
     admin: z.strictObject({ token: secret.optional() }).default({}),
+    limits: limitsSchema,
+    dedupe: dedupeSchema,
+    breaker: breakerSchema,
+    metrics: metricsSchema,
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();
@@ -138,6 +147,9 @@ export const configSchema = z
       r.providers.forEach((p, i) => {
         if (!c.providers[p]) ctx.addIssue({ code: 'custom', path: ['routes', name, 'providers', i], message: `no provider named "${p}"` });
       });
+      if (r.delivery === 'async' && r.async.maxAgeSeconds * 1000 <= r.deadlineMs) {
+        ctx.addIssue({ code: 'custom', path: ['routes', name, 'async', 'maxAgeSeconds'], message: 'must be longer than the route deadlineMs' });
+      }
     }
   });
 

@@ -42,16 +42,28 @@ export function ipAllowed(ip: string | undefined, ranges: readonly Range[]): boo
   return ranges.some(([range, bits]) => range.kind() === addr.kind() && addr.match(range, bits));
 }
 
-function fail(log: Logger, req: Request, guard: string, reason: string): void {
+/** `limits.failedAuth`: checked before any guard runs, charged on every refused credential. */
+export interface AuthFailureBudget {
+  refuse(req: Request): Promise<AppError | undefined>;
+  charge(req: Request): void;
+}
+
+function fail(log: Logger, req: Request, guard: string, reason: string, budget?: AuthFailureBudget): void {
   log.warn({ guard, reason, source: req.ip, peer: req.socket.remoteAddress, path: req.path }, 'authentication failed');
+  // A source outside allowFrom can never pass anyway; only wrong credentials spend the budget.
+  if (guard !== 'allowFrom') budget?.charge(req);
 }
 
 /**
  * The endpoint's guards, cheapest first; every configured guard must pass (AND).
  * Log lines say which guard refused and why, never what was presented.
  */
-export function buildAuthGuards(auth: AuthConfig, log: Logger): RequestHandler[] {
+export function buildAuthGuards(auth: AuthConfig, log: Logger, budget?: AuthFailureBudget): RequestHandler[] {
   const guards: RequestHandler[] = [];
+
+  if (budget) {
+    guards.push(async (req, _res, next) => next(await budget.refuse(req)));
+  }
 
   if (auth.allowFrom) {
     const ranges = parseRanges(auth.allowFrom);
@@ -67,13 +79,13 @@ export function buildAuthGuards(auth: AuthConfig, log: Logger): RequestHandler[]
     guards.push((req, _res, next) => {
       const socket = req.socket as TLSSocket;
       if (!socket.encrypted || !socket.authorized) {
-        fail(log, req, 'clientCert', socket.encrypted ? `no trusted client certificate (${socket.authorizationError ?? 'none sent'})` : 'not a TLS connection');
+        fail(log, req, 'clientCert', socket.encrypted ? `no trusted client certificate (${socket.authorizationError ?? 'none sent'})` : 'not a TLS connection', budget);
         return next(new AppError('forbidden', 'a trusted client certificate is required'));
       }
       const cn = socket.getPeerCertificate()?.subject?.CN;
       const cnValue = Array.isArray(cn) ? cn[0] : cn;
       if (names && (!cnValue || !names.includes(cnValue))) {
-        fail(log, req, 'clientCert', 'client certificate common name not allowed');
+        fail(log, req, 'clientCert', 'client certificate common name not allowed', budget);
         return next(new AppError('forbidden', 'client certificate not allowed'));
       }
       next();
@@ -86,7 +98,7 @@ export function buildAuthGuards(auth: AuthConfig, log: Logger): RequestHandler[]
       for (const [name, accepted] of rules) {
         const value = req.get(name);
         if (value === undefined || !matchesAny(value, accepted)) {
-          fail(log, req, 'headers', `${value === undefined ? 'missing' : 'wrong'} ${name} header`);
+          fail(log, req, 'headers', `${value === undefined ? 'missing' : 'wrong'} ${name} header`, budget);
           return next(new AppError('notAuthorized', 'authentication failed'));
         }
       }
@@ -107,7 +119,7 @@ export function buildAuthGuards(auth: AuthConfig, log: Logger): RequestHandler[]
         challenge: true,
         realm: 'messenger-relay',
         unauthorizedResponse: (req: Request) => {
-          fail(log, req, 'basic', req.get('authorization') ? 'wrong credentials' : 'no credentials');
+          fail(log, req, 'basic', req.get('authorization') ? 'wrong credentials' : 'no credentials', budget);
           return new AppError('notAuthorized', 'authentication failed').toBody();
         },
       }),

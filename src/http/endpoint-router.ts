@@ -4,7 +4,9 @@ import type { EndpointConfig } from '../config/schema';
 import { AppError } from '../errors';
 import { parseFusionAuthBody } from '../inbound/fusionauth';
 import type { Dispatcher } from '../relay/dispatcher';
-import { buildAuthGuards } from './auth-guards';
+import type { RequestGuard } from '../relay/request-guard';
+import { buildAuthGuards, type AuthFailureBudget } from './auth-guards';
+import type { RelayMetrics } from './metrics';
 
 /**
  * FusionAuth may send Content-Type twice (its own and an admin-added one; Node keeps the first), so the body is
@@ -26,6 +28,11 @@ export interface EndpointDeps {
   dispatcher: Dispatcher;
   logger: Logger;
   bodyLimitBytes: number;
+  /** Duplicates and abuse limits, between parsing and delivery. */
+  guard?: RequestGuard;
+  /** limits.failedAuth, consulted before the endpoint's guards. */
+  authBudget?: AuthFailureBudget;
+  metrics?: RelayMetrics;
 }
 
 export function endpointRouter(endpoint: EndpointConfig, deps: EndpointDeps): Router {
@@ -40,11 +47,24 @@ export function endpointRouter(endpoint: EndpointConfig, deps: EndpointDeps): Ro
 
   const handle: RequestHandler = async (req, res) => {
     const message = parseFusionAuthBody(parseJson(req), endpoint);
-    const outcome = await deps.dispatcher.deliver(endpoint, message, { requestId: String(req.id), logger: req.log });
-    res.status(200).json({ id: outcome.id, status: outcome.status });
+    const deliver = () => deps.dispatcher.deliver(endpoint, message, { requestId: String(req.id), logger: req.log });
+    const { outcome, duplicate } = deps.guard ? await deps.guard.admit(endpoint, message, req.log, deliver) : { outcome: await deliver(), duplicate: false };
+    if (duplicate) res.setHeader('X-Relay-Duplicate', 'true');
+    // 202: an async route has it durably queued, not yet delivered.
+    res.status(outcome.status === 'queued' ? 202 : 200).json({ id: outcome.id, status: outcome.status });
   };
 
-  router.all(endpoint.path, methodGuard, ...buildAuthGuards(endpoint.auth, log),
+  const { metrics } = deps;
+  const observe: RequestHandler = (_req, res, next) => {
+    const done = metrics!.requestSeconds.startTimer({ endpoint: endpoint.path });
+    res.once('finish', () => {
+      done();
+      metrics!.requests.inc({ endpoint: endpoint.path, status: String(res.statusCode) });
+    });
+    next();
+  };
+
+  router.all(endpoint.path, ...(metrics ? [observe] : []), methodGuard, ...buildAuthGuards(endpoint.auth, log, deps.authBudget),
     express.raw({ type: () => true, limit: deps.bodyLimitBytes, inflate: false }), handle);
   return router;
 }

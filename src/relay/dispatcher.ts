@@ -4,8 +4,11 @@ import { AppError } from '../errors';
 import type { Message } from '../message';
 import { ProviderError, type Provider } from '../providers/provider';
 import { maskPhone, phoneDigest, scrub } from '../redact';
+import type { RelayMetrics } from '../http/metrics';
 import type { AttemptRecord, DeliveryStatus } from '../store/delivery-log';
+import type { MessageCipher } from '../store/message-cipher';
 import type { Store } from '../store/store';
+import type { CircuitBreaker } from './circuit-breaker';
 
 export interface DispatcherDeps {
   store: Store;
@@ -17,6 +20,13 @@ export interface DispatcherDeps {
   /** Values that must never reach a stored error or a response (passwords, tokens). */
   secrets: readonly string[];
   phoneKey: Buffer;
+  /** One per provider that has one; an open breaker skips its provider at once. */
+  breakers?: ReadonlyMap<string, CircuitBreaker>;
+  metrics?: RelayMetrics;
+  /** Seals queued messages; needed once any route is `delivery: async`. */
+  cipher?: MessageCipher;
+  /** Told when a message was queued, so the outbox worker picks it up now rather than at its next poll. */
+  onQueued?: () => void;
 }
 
 export interface DispatchOutcome {
@@ -31,6 +41,35 @@ export interface DispatchMeta {
   /** The request's logger, so delivery lines carry its request id. */
   logger?: Logger;
 }
+
+/** One pass over a route's providers, for a sync request or for one outbox attempt. */
+export interface RouteRun {
+  routeName: string;
+  message: Message;
+  deliveryId: string;
+  /** Epoch ms: no try starts after it, and a try in flight is given up at it. */
+  deadline: number;
+  log: Logger;
+  /** Aborts every try: the process is shutting down. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The pass's result. Failed and skipped tries are already in the delivery log; the winning try is not, so the
+ * caller can write it together with what it means (the outbox's done-mark goes in the same transaction).
+ */
+export type RouteResult =
+  | { ok: true; provider: string; providerMessageId?: string; attempt: AttemptRecord; attempts: AttemptRecord[] }
+  | {
+      ok: false;
+      /** `circuitOpen`: every provider was skipped by its breaker, none was tried. */
+      reason: 'noProvider' | 'deadline' | 'failed' | 'circuitOpen' | 'aborted';
+      attempts: AttemptRecord[];
+      /** The last failure was permanent: no provider can succeed with this message. */
+      permanent: boolean;
+      /** The longest Retry-After a provider asked for, or for `circuitOpen` when the first breaker lets a probe through. */
+      retryAfterMs?: number;
+    };
 
 class DeadlineExceeded extends Error {}
 
@@ -57,6 +96,9 @@ export class Dispatcher {
     const logger = meta.logger ?? this.deps.logger;
     const route = this.deps.routes[endpoint.route];
     const acknowledgeOnly = message.test && endpoint.testMessage === 'acknowledge';
+    if (!acknowledgeOnly && route.delivery === 'async' && this.candidates(endpoint.route, message).length > 0) {
+      return this.enqueue(endpoint, message, meta);
+    }
     const record = await store.deliveries.create({
       endpoint: endpoint.path,
       route: endpoint.route,
@@ -70,32 +112,119 @@ export class Dispatcher {
     const log = logger.child({ deliveryId: record.id, endpoint: endpoint.path, route: endpoint.route, to: record.phoneMasked });
     if (acknowledgeOnly) {
       log.info('test message acknowledged without sending');
+      this.count(endpoint.route, 'acknowledged');
       return { id: record.id, status: 'acknowledged' };
     }
 
     const started = Date.now();
-    const deadline = started + route.deadlineMs;
-    const candidates = route.providers
+    const result = await this.attemptRoute({ routeName: endpoint.route, message, deliveryId: record.id, deadline: started + route.deadlineMs, log });
+    if (result.ok) {
+      await store.deliveries.addAttempt(record.id, result.attempt);
+      await store.deliveries.setStatus(record.id, 'delivered', result.providerMessageId);
+      this.count(endpoint.route, 'delivered');
+      log.info({ provider: result.provider, attempts: result.attempts.length, ms: Math.round(Date.now() - started) }, 'delivered');
+      return { id: record.id, status: 'delivered', providerMessageId: result.providerMessageId, provider: result.provider };
+    }
+
+    await store.deliveries.setStatus(record.id, 'failed');
+    this.count(endpoint.route, 'failed');
+    const summary = result.attempts.map((a) => ({ provider: a.provider, verdict: a.verdict, vendorStatus: a.vendorStatus, vendorCode: a.vendorCode }));
+    switch (result.reason) {
+      case 'noProvider':
+        log.warn({ channel: message.channel }, 'no provider on the route handles this channel');
+        throw new AppError('noProvider', `no provider on route "${endpoint.route}" sends ${message.channel} messages`, { id: record.id });
+      case 'circuitOpen': {
+        const seconds = Math.max(1, Math.ceil((result.retryAfterMs ?? 1000) / 1000));
+        log.error({ attempts: summary }, 'every provider on the route is skipped by its circuit breaker');
+        throw new AppError('noProvider', 'every provider on the route is failing; none was tried', { id: record.id, attempts: summary }, { 'Retry-After': String(seconds) });
+      }
+      case 'deadline':
+        log.error({ attempts: summary, ms: Date.now() - started }, 'route deadline passed');
+        throw new AppError('deadlineExceeded', `no provider accepted the message within ${route.deadlineMs} ms`, { id: record.id, attempts: summary });
+      default:
+        log.error({ attempts: summary }, 'every provider failed');
+        throw new AppError('deliveryFailed', 'every provider on the route failed', { id: record.id, attempts: summary });
+    }
+  }
+
+  /** `delivery: async`: the record and its sealed outbox entry in one transaction; the worker does the rest. */
+  private async enqueue(endpoint: EndpointConfig, message: Message, meta: DispatchMeta): Promise<DispatchOutcome> {
+    const { cipher, store } = this.deps;
+    if (!cipher) throw new Error(`route "${endpoint.route}" is async but the relay has no outbox key`);
+    const route = this.deps.routes[endpoint.route];
+    const record = await store.outbox.enqueue(
+      {
+        endpoint: endpoint.path,
+        route: endpoint.route,
+        channel: message.channel,
+        phoneDigest: phoneDigest(this.deps.phoneKey, message.to),
+        phoneMasked: maskPhone(message.to),
+        status: 'queued',
+        test: message.test,
+        requestId: meta.requestId,
+      },
+      { maxAttempts: route.async.maxAttempts, expiresAt: Date.now() + route.async.maxAgeSeconds * 1000, seal: (id) => cipher.seal(message, id) },
+    );
+    (meta.logger ?? this.deps.logger).info({ deliveryId: record.id, endpoint: endpoint.path, route: endpoint.route, to: record.phoneMasked }, 'queued');
+    this.count(endpoint.route, 'queued');
+    this.deps.onQueued?.();
+    return { id: record.id, status: 'queued' };
+  }
+
+  /** The route's providers that send this message's channel, in order. */
+  candidates(routeName: string, message: Message): Provider[] {
+    return this.deps.routes[routeName].providers
       .map((name) => this.deps.providers.get(name))
       .filter((p): p is Provider => !!p && p.channels.includes(message.channel));
-    if (candidates.length === 0) {
-      await store.deliveries.setStatus(record.id, 'failed');
-      log.warn({ channel: message.channel }, 'no provider on the route handles this channel');
-      throw new AppError('noProvider', `no provider on route "${endpoint.route}" sends ${message.channel} messages`, { id: record.id });
-    }
+  }
+
+  /** Route → ordered providers → first acceptance wins, inside `run.deadline`; each failed or skipped try recorded. */
+  async attemptRoute(run: RouteRun): Promise<RouteResult> {
+    const { store, breakers } = this.deps;
+    const { message, log, deadline } = run;
+    const candidates = this.candidates(run.routeName, message);
+    if (candidates.length === 0) return { ok: false, reason: 'noProvider', attempts: [], permanent: true };
 
     const attempts: AttemptRecord[] = [];
     let deadlinePassed = false;
+    let aborted = false;
+    let tried = 0;
+    let probeInMs = Infinity;
+    let retryAfterMs: number | undefined;
+    let permanent = false;
     for (const provider of candidates) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
         deadlinePassed = true;
         break;
       }
+      if (run.signal?.aborted) {
+        aborted = true;
+        break;
+      }
+      const breaker = breakers?.get(provider.name);
+      if (breaker && !breaker.tryPass()) {
+        const skipped: AttemptRecord = {
+          provider: provider.name,
+          outcome: 'failed',
+          verdict: 'failover',
+          vendorCode: 'circuit-open',
+          error: 'skipped: its circuit breaker is open after repeated failures',
+          latencyMs: 0,
+          at: new Date().toISOString(),
+        };
+        attempts.push(skipped);
+        await store.deliveries.addAttempt(run.deliveryId, skipped);
+        this.deps.metrics?.attempts.inc({ provider: provider.name, outcome: 'circuit_open' });
+        probeInMs = Math.min(probeInMs, breaker.retryInMs());
+        continue;
+      }
+      tried += 1;
       const attemptStart = performance.now();
-      const signal = AbortSignal.timeout(Math.min(remaining, this.deps.timeouts.get(provider.name) ?? remaining));
+      const timeout = AbortSignal.timeout(Math.min(remaining, this.deps.timeouts.get(provider.name) ?? remaining));
+      const signal = run.signal ? AbortSignal.any([timeout, run.signal]) : timeout;
       try {
-        const result = await Promise.race([provider.send(message, { signal, deliveryId: record.id }), whenAborted(signal)]);
+        const result = await Promise.race([provider.send(message, { signal, deliveryId: run.deliveryId }), whenAborted(signal)]);
         const attempt: AttemptRecord = {
           provider: provider.name,
           outcome: 'ok',
@@ -104,20 +233,22 @@ export class Dispatcher {
           providerMessageId: result.providerMessageId,
         };
         attempts.push(attempt);
-        await store.deliveries.addAttempt(record.id, attempt);
-        await store.deliveries.setStatus(record.id, 'delivered', result.providerMessageId);
-        log.info({ provider: provider.name, attempts: attempts.length, ms: Math.round(Date.now() - started) }, 'delivered');
-        return { id: record.id, status: 'delivered', providerMessageId: result.providerMessageId, provider: provider.name };
+        breaker?.success();
+        this.observe(provider.name, 'ok', attempt.latencyMs);
+        return { ok: true, provider: provider.name, providerMessageId: result.providerMessageId, attempt, attempts };
       } catch (e) {
-        const timedOut = e instanceof DeadlineExceeded || (signal.aborted && !(e instanceof ProviderError));
+        const stopped = !!run.signal?.aborted;
+        const timedOut = !stopped && (e instanceof DeadlineExceeded || (signal.aborted && !(e instanceof ProviderError)));
         // The signal fires for the route's deadline or for this provider's own timeout; only the first ends the route.
         const routeExpired = timedOut && Date.now() >= deadline - 1;
-        const err = timedOut
-          ? new ProviderError(provider.name, routeExpired ? 'route deadline passed while waiting for the provider' : 'provider timed out', {
-              verdict: 'failover',
-              vendorCode: routeExpired ? 'deadline' : 'timeout',
-            })
-          : asProviderError(provider.name, e);
+        const err = stopped
+          ? new ProviderError(provider.name, 'given up: the relay is shutting down', { verdict: 'retryable', vendorCode: 'aborted' })
+          : timedOut
+            ? new ProviderError(provider.name, routeExpired ? 'route deadline passed while waiting for the provider' : 'provider timed out', {
+                verdict: 'failover',
+                vendorCode: routeExpired ? 'deadline' : 'timeout',
+              })
+            : asProviderError(provider.name, e);
         const attempt: AttemptRecord = {
           provider: provider.name,
           outcome: 'failed',
@@ -129,27 +260,45 @@ export class Dispatcher {
           at: new Date().toISOString(),
         };
         attempts.push(attempt);
-        await store.deliveries.addAttempt(record.id, attempt);
+        await store.deliveries.addAttempt(run.deliveryId, attempt);
+        // A permanent verdict means the vendor answered sensibly about this message: it is alive.
+        if (stopped) breaker?.abandon();
+        else if (err.verdict === 'permanent') breaker?.success();
+        else breaker?.failure();
+        this.observe(provider.name, stopped ? 'aborted' : timedOut ? 'timeout' : err.verdict, attempt.latencyMs);
+        if (err.retryAfterMs !== undefined) retryAfterMs = Math.max(retryAfterMs ?? 0, err.retryAfterMs);
         log.warn(
           { provider: provider.name, verdict: err.verdict, vendorStatus: err.vendorStatus, vendorCode: err.vendorCode, error: attempt.error },
           'provider failed',
         );
+        if (stopped) {
+          aborted = true;
+          break;
+        }
         if (routeExpired) {
           deadlinePassed = true;
           break;
         }
-        if (err.verdict === 'permanent') break;
+        if (err.verdict === 'permanent') {
+          permanent = true;
+          break;
+        }
       }
     }
+    if (aborted) return { ok: false, reason: 'aborted', attempts, permanent: false };
+    if (deadlinePassed) return { ok: false, reason: 'deadline', attempts, permanent: false, retryAfterMs };
+    if (tried === 0) return { ok: false, reason: 'circuitOpen', attempts, permanent: false, retryAfterMs: Number.isFinite(probeInMs) ? probeInMs : undefined };
+    return { ok: false, reason: 'failed', attempts, permanent, retryAfterMs };
+  }
 
-    await store.deliveries.setStatus(record.id, 'failed');
-    const summary = attempts.map((a) => ({ provider: a.provider, verdict: a.verdict, vendorStatus: a.vendorStatus, vendorCode: a.vendorCode }));
-    if (deadlinePassed) {
-      log.error({ attempts: summary, ms: Date.now() - started }, 'route deadline passed');
-      throw new AppError('deadlineExceeded', `no provider accepted the message within ${route.deadlineMs} ms`, { id: record.id, attempts: summary });
-    }
-    log.error({ attempts: summary }, 'every provider failed');
-    throw new AppError('deliveryFailed', 'every provider on the route failed', { id: record.id, attempts: summary });
+  private observe(provider: string, outcome: string, latencyMs: number): void {
+    this.deps.metrics?.attempts.inc({ provider, outcome });
+    this.deps.metrics?.attemptSeconds.observe({ provider }, latencyMs / 1000);
+  }
+
+  /** Counts a message under its route once it reaches `status`. */
+  count(route: string, status: DeliveryStatus): void {
+    this.deps.metrics?.deliveries.inc({ route, status });
   }
 
   /** Vendor messages can echo what they were sent; strip secrets, the text and the code before storing or answering. */

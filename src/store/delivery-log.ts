@@ -4,8 +4,10 @@ import type { Verdict } from '../providers/provider';
 /**
  * - `delivered`: a provider accepted it. `acknowledged`: FusionAuth's Test button, answered without sending.
  * - `sending`: a sync route is trying providers now. `failed`: every provider failed.
+ * - `queued`: an async route holds it in the outbox. `expired`: it outlived its route's maxAgeSeconds before a
+ *   provider took it (a late code is worthless). `dead`: maxAttempts spent, or a permanent failure.
  */
-export type DeliveryStatus = 'sending' | 'delivered' | 'failed' | 'acknowledged';
+export type DeliveryStatus = 'sending' | 'delivered' | 'failed' | 'acknowledged' | 'queued' | 'expired' | 'dead';
 
 export interface AttemptRecord {
   provider: string;

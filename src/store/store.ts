@@ -1,4 +1,5 @@
 import type { DeliveryLog } from './delivery-log';
+import type { Outbox } from './outbox';
 
 /**
  * One interface, two engines: SQLite (embedded default) and PostgreSQL (several replicas). Each concern is its
@@ -12,4 +13,6 @@ export interface Store {
   /** A named random secret created once per store, so every replica sharing the store derives the same hashes. */
   secret(name: string, bytes?: number): Promise<Buffer>;
   readonly deliveries: DeliveryLog;
+  /** Async routes' queue; its `enqueue` writes the delivery record too, in the same transaction. */
+  readonly outbox: Outbox;
 }

@@ -16,14 +16,14 @@ function problemsOf(storage: unknown): string[] {
 describe('storage configuration', () => {
   it('accepts postgres:// and postgresql:// urls, with a pool of 10 unless told otherwise', () => {
     const a = validateConfig(testConfig({ storage: { url: 'postgres://relay:pw@db.internal:5432/relay' } }));
-    expect(a.storage).toEqual({ url: 'postgres://relay:pw@db.internal:5432/relay', poolSize: 10 });
+    expect(a.storage).toEqual({ url: 'postgres://relay:pw@db.internal:5432/relay', poolSize: 10, previousEncryptionKeys: [] });
     const b = validateConfig(testConfig({ storage: { url: 'postgresql://relay@db/relay?sslmode=verify-full', poolSize: 25 } }));
     expect(b.storage.poolSize).toBe(25);
   });
 
   it('defaults to the SQLite file when storage is left out', () => {
     const { storage: _omit, ...raw } = testConfig();
-    expect(validateConfig(raw).storage).toEqual({ url: 'sqlite:data/relay.db', poolSize: 10 });
+    expect(validateConfig(raw).storage).toEqual({ url: 'sqlite:data/relay.db', poolSize: 10, previousEncryptionKeys: [] });
   });
 
   it.each([

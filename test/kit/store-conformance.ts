@@ -1,6 +1,7 @@
 import type { Store } from '../../src/store/store';
 import { deliveriesSection } from './store/deliveries-section';
 import { lifecycleSection } from './store/lifecycle-section';
+import { outboxSection } from './store/outbox-section';
 import { secretsSection } from './store/secrets-section';
 import type { StoreKit, StoreSection } from './store/store-kit';
 
@@ -30,7 +31,7 @@ export interface StoreConformanceSpec {
   notShared?: string;
 }
 
-const sections: readonly StoreSection[] = [lifecycleSection, secretsSection, deliveriesSection];
+const sections: readonly StoreSection[] = [lifecycleSection, secretsSection, deliveriesSection, outboxSection];
 
 export function describeStoreConformance(spec: StoreConformanceSpec): void {
   describe(`${spec.name} store: conformance kit`, () => {

@@ -61,6 +61,12 @@ export const httpBaseSchema = z.object({
   options: z.record(z.string().min(1), z.json()).optional(),
   /** Extra request headers, sent as written (no tags). Every value is treated as a secret. */
   headers: headerMap.optional(),
+  /** A header that carries the relay's delivery id, the same on every retry, for gateways that drop repeats (e.g. Idempotency-Key). */
+  idempotencyHeader: z
+    .string()
+    .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be a valid HTTP header name')
+    .refine((h) => !reservedHeaders.includes(h.toLowerCase()), { message: 'is written by the HTTP client' })
+    .optional(),
   regexp: phoneRewriteSchema.optional(),
   returnSuccess: z.string().optional().superRefine(parsedBy(parseBodyMatcher, MatcherSyntaxError)),
   returnFail: z.string().optional().superRefine(parsedBy(parseBodyMatcher, MatcherSyntaxError)),

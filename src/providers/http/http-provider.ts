@@ -119,6 +119,7 @@ class HttpGatewayProvider implements Provider {
     let req;
     try {
       req = buildRequest(this.c, { phone, message: message.text, code: message.code }, this.basicAuth);
+      if (this.c.idempotencyHeader) req.headers[this.c.idempotencyHeader] = ctx.deliveryId;
     } catch (e) {
       if (e instanceof MissingCodeError) throw fail(`${e.message}; use {message} or {otp} for the whole text`, 'no_code');
       throw e;

@@ -10,6 +10,7 @@ export interface ResolvedHttpConfig {
   parameters: Record<string, JsonValue>;
   options: Record<string, JsonValue>;
   headers: Record<string, string>;
+  idempotencyHeader?: string;
   regexp?: string;
   returnSuccess?: string;
   returnFail?: string;
@@ -40,6 +41,7 @@ export function resolveHttpConfig(entry: HttpEntry): ResolvedHttpConfig {
     parameters: { ...entry.parameters },
     options: { ...preset.options, ...entry.options },
     headers: { ...entry.headers },
+    idempotencyHeader: entry.idempotencyHeader,
     regexp: orPreset(entry.regexp, preset.regexp),
     returnSuccess: orPreset(entry.returnSuccess, preset.returnSuccess),
     returnFail: entry.returnFail || undefined,

@@ -48,6 +48,29 @@ export const postgresMigrations: readonly Migration[] = [
         PRIMARY KEY (delivery_id, seq)
       );`,
   },
+  {
+    id: '2026-11-outbox',
+    sql: `
+      CREATE TABLE outbox (
+        id TEXT PRIMARY KEY REFERENCES deliveries (id) ON DELETE CASCADE,
+        endpoint TEXT NOT NULL,
+        route TEXT NOT NULL,
+        state TEXT NOT NULL,
+        payload BYTEA,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        max_attempts INTEGER NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL,
+        -- Epoch milliseconds, compared with the relay's clock as on SQLite.
+        expires_at BIGINT NOT NULL,
+        next_attempt_at BIGINT NOT NULL,
+        lease_owner TEXT,
+        lease_until BIGINT,
+        last_error TEXT
+      );
+      CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+      CREATE INDEX outbox_lease ON outbox (state, lease_until);`,
+  },
 ];
 
 /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { AttemptRecord, DeliveryLog, DeliveryQuery, DeliveryRecord, DeliveryStatus, NewDelivery } from '../delivery-log';
 
 interface DeliveryRow {
@@ -70,9 +70,13 @@ export class PostgresDeliveryLog implements DeliveryLog {
   constructor(private readonly pool: Pool) {}
 
   async create(rec: NewDelivery): Promise<DeliveryRecord> {
+    return this.createOn(this.pool, rec);
+  }
+
+  /** On a given connection, so the outbox can write a record inside its own transaction. */
+  async createOn(db: Pool | PoolClient, rec: NewDelivery, id: string = randomUUID()): Promise<DeliveryRecord> {
     const now = new Date().toISOString();
-    const id = randomUUID();
-    await this.pool.query(
+    await db.query(
       `INSERT INTO deliveries (id, created_at, updated_at, endpoint, route, channel, phone_digest, phone_masked, status, test, request_id)
        VALUES ($1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
       [id, now, rec.endpoint, rec.route, rec.channel, rec.phoneDigest, rec.phoneMasked, rec.status, rec.test, rec.requestId ?? null],
@@ -86,7 +90,11 @@ export class PostgresDeliveryLog implements DeliveryLog {
    * UPDATE that holds the row lock until this single statement commits: concurrent inserts queue, never collide.
    */
   async addAttempt(id: string, a: AttemptRecord): Promise<void> {
-    const result = await this.pool.query(
+    return this.addAttemptOn(this.pool, id, a);
+  }
+
+  async addAttemptOn(db: Pool | PoolClient, id: string, a: AttemptRecord): Promise<void> {
+    const result = await db.query(
       `WITH next AS (
          UPDATE deliveries SET attempt_count = attempt_count + 1 WHERE id = $1 RETURNING attempt_count - 1 AS seq
        )
@@ -110,7 +118,11 @@ export class PostgresDeliveryLog implements DeliveryLog {
   }
 
   async setStatus(id: string, status: DeliveryStatus, providerMessageId?: string): Promise<void> {
-    await this.pool.query(
+    return this.setStatusOn(this.pool, id, status, providerMessageId);
+  }
+
+  async setStatusOn(db: Pool | PoolClient, id: string, status: DeliveryStatus, providerMessageId?: string): Promise<void> {
+    await db.query(
       'UPDATE deliveries SET status = $1, updated_at = $2, provider_message_id = COALESCE($3, provider_message_id) WHERE id = $4',
       [status, new Date().toISOString(), providerMessageId ?? null, id],
     );

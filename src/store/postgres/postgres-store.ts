@@ -6,6 +6,7 @@ import { databaseUrlSecrets, redactDatabaseUrl } from '../database-url';
 import type { Store } from '../store';
 import { migrate } from './migrations';
 import { PostgresDeliveryLog } from './postgres-delivery-log';
+import { PostgresOutbox } from './postgres-outbox';
 
 export interface PostgresStoreOptions {
   /** Connections per replica. Several replicas share the server's `max_connections`: size them together. */
@@ -26,10 +27,12 @@ export function describeDatabaseError(e: unknown): string {
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   readonly deliveries: PostgresDeliveryLog;
+  readonly outbox: PostgresOutbox;
   private closing?: Promise<void>;
 
   private constructor(private readonly pool: Pool) {
     this.deliveries = new PostgresDeliveryLog(pool);
+    this.outbox = new PostgresOutbox(pool, this.deliveries);
   }
 
   /** Connects and applies pending migrations (under a lock shared by every replica); throws a one-line error. */

@@ -46,4 +46,26 @@ export const sqliteMigrations: readonly Migration[] = [
         PRIMARY KEY (delivery_id, seq)
       );`,
   },
+  {
+    id: '2026-11-outbox',
+    sql: `
+      CREATE TABLE outbox (
+        id TEXT PRIMARY KEY REFERENCES deliveries (id) ON DELETE CASCADE,
+        endpoint TEXT NOT NULL,
+        route TEXT NOT NULL,
+        state TEXT NOT NULL,
+        payload BLOB,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        max_attempts INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        lease_owner TEXT,
+        lease_until INTEGER,
+        last_error TEXT
+      );
+      CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+      CREATE INDEX outbox_lease ON outbox (state, lease_until);`,
+  },
 ];

@@ -66,8 +66,12 @@ export class SqliteDeliveryLog implements DeliveryLog {
   }
 
   async create(rec: NewDelivery): Promise<DeliveryRecord> {
+    return this.createNow(rec);
+  }
+
+  /** Synchronous, so the outbox can write a record inside its own transaction. */
+  createNow(rec: NewDelivery, id: string = randomUUID()): DeliveryRecord {
     const now = new Date().toISOString();
-    const id = randomUUID();
     this.stmts.insert.run({
       id,
       created_at: now,
@@ -85,6 +89,10 @@ export class SqliteDeliveryLog implements DeliveryLog {
   }
 
   async addAttempt(id: string, a: AttemptRecord): Promise<void> {
+    this.addAttemptNow(id, a);
+  }
+
+  addAttemptNow(id: string, a: AttemptRecord): void {
     this.stmts.attempt.run({
       delivery_id: id,
       provider: a.provider,
@@ -100,6 +108,10 @@ export class SqliteDeliveryLog implements DeliveryLog {
   }
 
   async setStatus(id: string, status: DeliveryStatus, providerMessageId?: string): Promise<void> {
+    this.setStatusNow(id, status, providerMessageId);
+  }
+
+  setStatusNow(id: string, status: DeliveryStatus, providerMessageId?: string): void {
     this.stmts.status.run(status, new Date().toISOString(), providerMessageId ?? null, id);
   }
 

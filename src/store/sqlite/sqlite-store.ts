@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import type { Store } from '../store';
 import { sqliteMigrations, type Migration } from './migrations';
 import { SqliteDeliveryLog } from './sqlite-delivery-log';
+import { SqliteOutbox } from './sqlite-outbox';
 
 export function migrate(db: Database.Database, migrations: readonly Migration[] = sqliteMigrations): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
@@ -24,6 +25,7 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly db: Database.Database;
   readonly deliveries: SqliteDeliveryLog;
+  readonly outbox: SqliteOutbox;
   private readonly getSecret;
   private readonly putSecret;
 
@@ -38,6 +40,7 @@ export class SqliteStore implements Store {
     this.getSecret = this.db.prepare<[string], { value: Buffer }>('SELECT value FROM secrets WHERE name = ?');
     this.putSecret = this.db.prepare('INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)');
     this.deliveries = new SqliteDeliveryLog(this.db);
+    this.outbox = new SqliteOutbox(this.db, this.deliveries);
   }
 
   async ping(): Promise<void> {

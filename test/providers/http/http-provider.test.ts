@@ -211,6 +211,23 @@ describe('http provider', () => {
     });
   });
 
+  describe('idempotencyHeader', () => {
+    it('sends the delivery id in the named header, the same on every try of one delivery', async () => {
+      const p = make({ ...basic(), idempotencyHeader: 'Idempotency-Key' });
+      await p.send(msg(), { signal: AbortSignal.timeout(5000), deliveryId: 'delivery-7' });
+      await p.send(msg(), { signal: AbortSignal.timeout(5000), deliveryId: 'delivery-7' });
+      expect(gw.requests.map((r) => r.headers['idempotency-key'])).toEqual(['delivery-7', 'delivery-7']);
+      const plain = make(basic());
+      await plain.send(msg(), ctx());
+      expect(gw.requests[2].headers['idempotency-key']).toBeUndefined();
+    });
+
+    it('refuses a header name the HTTP client writes itself', () => {
+      expect(() => parseProviderConfig(httpProvider, { ...basic(), idempotencyHeader: 'Content-Length' })).toThrow(ConfigError);
+      expect(() => parseProviderConfig(httpProvider, { ...basic(), idempotencyHeader: 'Bad Header' })).toThrow(/idempotencyHeader/);
+    });
+  });
+
   describe('regexp (privacyIDEA REGEXP)', () => {
     it.each([
       ['/[+-/. ]//', '+49 123/456-78', '4912345678'],

@@ -1,0 +1,30 @@
+/**
+ * The one thing every velocity rule needs from a backend: count a hit on a key inside a window. In memory on one
+ * node now (memory-counter.ts); a shared store for several replicas is one more file beside it and one more case
+ * in create-counters.ts.
+ */
+export interface CounterSpec {
+  /** Unique per rule: keys of different rules never meet. */
+  name: string;
+  max: number;
+  windowSeconds: number;
+  /** Once over `max`, refuse for this long (instead of until the window ends). */
+  blockSeconds?: number;
+}
+
+export interface CountResult {
+  allowed: boolean;
+  /** Until the key's window (or block) ends. */
+  retryAfterMs: number;
+  /** Hits counted in the current window, this one included. */
+  count: number;
+}
+
+export interface LimitCounter {
+  /** Counts one hit. `windowSeconds` replaces the spec's window for a key that starts now (calendar-day rules). Rejects only when the backend fails. */
+  hit(key: string, windowSeconds?: number): Promise<CountResult>;
+  /** Where the key stands, without counting. */
+  peek(key: string): Promise<CountResult>;
+}
+
+export type CounterFactory = (spec: CounterSpec) => LimitCounter;
