@@ -2,9 +2,11 @@ import { cpus, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Scenario } from './scenario';
+import { jweScenario } from './scenarios/jwe';
+import { pushScenario } from './scenarios/push';
 
 /** Add a scenario: a file in bench/scenarios/ exporting a `Scenario`, and one line here. */
-const scenarios: Scenario[] = [];
+const scenarios: Scenario[] = [jweScenario, pushScenario];
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);

@@ -1,4 +1,6 @@
-import { CompactEncrypt, importJWK, type CryptoKey, type JWK } from 'jose';
+import { createPublicKey } from 'node:crypto';
+import type { JWK } from 'jose';
+import { compactEncrypt, type JweAlg, type RecipientKey } from './compact-jwe';
 
 /**
  * The push payload nevisFIDO's FCM dispatcher documents (seeds/001): `nma_data` is a compact JWE, RSA keys use
@@ -8,7 +10,7 @@ export const NMA_CONTENT_ENCRYPTION = 'A256CBC-HS512';
 export const NMA_DATA_VERSION = '1';
 export const NMA_CONTENT_TYPE = 'application/jose';
 
-export type KeyManagementAlg = 'RSA-OAEP-256' | 'ECDH-ES+A256KW';
+export type KeyManagementAlg = JweAlg;
 
 export function keyManagementAlg(jwk: JWK): KeyManagementAlg {
   if (jwk.kty === 'RSA') return 'RSA-OAEP-256';
@@ -23,35 +25,36 @@ export interface NmaPlaintext {
   [key: string]: unknown;
 }
 
-const encoder = new TextEncoder();
-
 /**
- * Encrypts to registered public keys. Importing a JWK costs as much as an encryption, and one device's key is used
- * for every push to it, so imported keys are kept (bounded, oldest dropped first).
+ * Encrypts to registered public keys (compact-jwe.ts explains why node:crypto rather than jose). Importing a JWK
+ * costs about as much as an encryption and one device's key serves every push to it, so imported keys are kept
+ * (bounded, oldest dropped first).
  */
 export class NmaEncryptor {
-  private readonly keys = new Map<string, Promise<CryptoKey>>();
+  private readonly keys = new Map<string, RecipientKey>();
 
   constructor(private readonly maxCachedKeys = 10_000) {}
 
   async encrypt(jwk: JWK, plaintext: NmaPlaintext): Promise<string> {
-    const alg = keyManagementAlg(jwk);
-    const header: { alg: string; enc: string; kid?: string } = { alg, enc: NMA_CONTENT_ENCRYPTION };
-    if (jwk.kid) header.kid = jwk.kid;
-    return new CompactEncrypt(encoder.encode(JSON.stringify(plaintext))).setProtectedHeader(header).encrypt(await this.key(jwk, alg));
+    return compactEncrypt(this.recipient(jwk), Buffer.from(JSON.stringify(plaintext), 'utf8'));
   }
 
-  private key(jwk: JWK, alg: KeyManagementAlg): Promise<CryptoKey> {
+  private recipient(jwk: JWK): RecipientKey {
     // Registered keys are stored normalised (fixed member order), so their JSON is a stable cache key.
     const id = JSON.stringify(jwk);
-    let key = this.keys.get(id);
-    if (!key) {
-      const { kid: _kid, ...publicMembers } = jwk;
-      key = importJWK(publicMembers, alg) as Promise<CryptoKey>;
-      key.catch(() => this.keys.delete(id));
+    let r = this.keys.get(id);
+    if (!r) {
+      const alg = keyManagementAlg(jwk);
+      const { kid, ...publicMembers } = jwk;
+      r = {
+        alg,
+        kid,
+        key: createPublicKey({ key: publicMembers as never, format: 'jwk' }),
+        ephemeral: jwk.kty === 'EC' ? { type: 'ec', namedCurve: jwk.crv! } : jwk.kty === 'OKP' ? { type: 'x25519' } : undefined,
+      };
       if (this.keys.size >= this.maxCachedKeys) this.keys.delete(this.keys.keys().next().value!);
-      this.keys.set(id, key);
+      this.keys.set(id, r);
     }
-    return key;
+    return r;
   }
 }

@@ -12,7 +12,7 @@ const types = [
   ['X25519', 'x25519', {}, 'ECDH-ES+A256KW'],
 ] as const;
 
-const plaintext = { token: 'tok', redeem_url: 'https://relay.example.com/redeem', code: '482913', text: 'Your code is 482913 ✓' };
+const plaintext = { token: 'tok', redeem_url: 'https://relay.example.com/redeem', code: '482913', text: `Your code is 482913 ✓ ${'é'.repeat(700)}` };
 
 describe('nma_data JWE', () => {
   const encryptor = new NmaEncryptor();
