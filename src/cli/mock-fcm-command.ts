@@ -1,5 +1,5 @@
-import { writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../errors';
 import { MockFcm } from '../push/mock-fcm/mock-fcm-server';
@@ -30,6 +30,7 @@ export const mockFcmCommand: Command = {
     const file = values['write-service-account'];
     if (file) {
       const path = resolve(ctx.cwd, file);
+      await mkdir(dirname(path), { recursive: true });
       await writeFile(path, `${JSON.stringify(mock.serviceAccount(), null, 2)}\n`, { mode: 0o600 });
       ctx.say(`Wrote its service account to ${path}: point the fcm provider's serviceAccountJson at it and endpointBaseUrl at ${mock.url}.`);
     } else {
