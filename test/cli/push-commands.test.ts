@@ -33,7 +33,7 @@ describe('mock-fcm and device commands', () => {
       endpoints: [{ path: '/fusionauth/sms', auth: { basic: { username: 'fusionauth', password: 'test-password-0123456789' } }, route: 'otp' }],
       routes: { otp: { providers: ['push', 'phone'] } },
       providers: {
-        push: { type: 'fcm', serviceAccountJson: 'fcm-sa.json', endpointBaseUrl: mockUrl, redeemUrl: `http://127.0.0.1:${port}/redeem`, notification: { title: 'Sign-in code' } },
+        push: { type: 'fcm', serviceAccountJson: 'fcm-sa.json', endpointBaseUrl: mockUrl, redeemUrl: `http://127.0.0.1:${port}/redeem`, notification: { title: 'Sign-in code' }, timeoutMs: 5000 },
         phone: { type: 'log', print: 'none', outboxFile: 'data/outbox.jsonl' },
       },
     };

@@ -70,7 +70,7 @@ export async function startPushRig(opts: PushRigOptions = {}): Promise<PushRig> 
     endpoints: [{ path: '/fusionauth/sms', auth: { basic: { username: 'fusionauth', password: 'test-password-0123456789' } }, route: 'otp' }],
     routes: { otp: { providers: ['push', 'sms'], deadlineMs: 5000, ...opts.route } },
     providers: {
-      push: { type: 'fcm', serviceAccountJson: 'fcm-sa.json', endpointBaseUrl: mock.url, redeemUrl: `${url}/redeem`, ...opts.fcm },
+      push: { type: 'fcm', serviceAccountJson: 'fcm-sa.json', endpointBaseUrl: mock.url, redeemUrl: `${url}/redeem`, timeoutMs: 5000, ...opts.fcm },
       sms: { type: 'log', print: 'none', outboxFile: 'outbox.jsonl' },
     },
     ...(opts.push ? { push: opts.push } : {}),

@@ -179,6 +179,27 @@ describe('push end to end: FusionAuth message → relay → mock FCM → device'
   });
 });
 
+describe('push end to end: FCM does not answer', () => {
+  let rig: PushRig;
+  beforeAll(async () => {
+    rig = await startPushRig({ fcm: { timeoutMs: 400 }, route: { deadlineMs: 3000 } });
+  });
+  afterAll(() => rig?.close());
+
+  it("gives push its own timeout and still delivers by SMS inside the route's deadline", async () => {
+    const userId = randomUUID();
+    await rig.device('p256', { userId });
+    rig.mock.program({ fault: 'hang' });
+    const started = performance.now();
+    const sent = await rig.fusionauth(fusionAuthSms({ userId, textMessage: 'Code 777777', code: '777777' }));
+    expect(sent).toEqual({ status: 200, body: { id: expect.any(String), status: 'delivered' } });
+    expect(performance.now() - started).toBeLessThan(3000);
+    expect((await rig.sms()).at(-1)).toMatchObject({ text: 'Code 777777' });
+    const record = await rig.relay.store.deliveries.get(sent.body.id as string);
+    expect(record?.attempts[0]).toMatchObject({ provider: 'push', outcome: 'failed', verdict: 'failover', vendorCode: 'timeout' });
+  });
+});
+
 describe('push end to end: a route that sends only the redeem token', () => {
   let rig: PushRig;
   beforeAll(async () => {

@@ -55,7 +55,11 @@ export const fcmProvider = defineProvider({
     redeemTtlSeconds: z.number().int().min(10).max(3600).default(120),
     /** Shown by the phone. Absent (or both empty): a data message, which the app handles silently. */
     notification: z.strictObject({ title: z.string().min(1).max(200).optional(), body: z.string().min(1).max(1000).optional() }).optional(),
-    timeoutMs: z.number().int().min(10).max(120_000).default(5000),
+    /**
+     * One whole push attempt (token and send). FCM answers in a few hundred milliseconds; a short default leaves the
+     * rest of the route's deadline (1800 ms by default) to the SMS fallback when FCM is slow.
+     */
+    timeoutMs: z.number().int().min(10).max(120_000).default(1000),
   }),
   create(config, { logger, store, baseDir }) {
     const problems: string[] = [];

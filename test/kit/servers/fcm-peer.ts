@@ -32,7 +32,7 @@ export async function startFcmPeer(): Promise<ConformancePeer & { mock: MockFcm 
 
   return {
     mock,
-    config: { serviceAccountJson, endpointBaseUrl: mock.url, redeemUrl: 'http://127.0.0.1:8443/redeem' },
+    config: { serviceAccountJson, endpointBaseUrl: mock.url, redeemUrl: 'http://127.0.0.1:8443/redeem', timeoutMs: 5000 },
     behave(mode) {
       mock.clearErrors();
       if (mode !== 'accept') modes[mode]();

@@ -51,7 +51,7 @@ async function setup(config: Record<string, unknown> = {}, sa?: (mock: MockFcm) 
   await writeFile(join(dir, 'sa.json'), JSON.stringify(sa ? sa(mock) : mock.serviceAccount()));
   const store = new SqliteStore(':memory:');
   const cap = captureLogs('trace');
-  const parsed = parseProviderConfig(fcmProvider, { serviceAccountJson: 'sa.json', endpointBaseUrl: mock.url, redeemUrl: 'http://127.0.0.1:8443/redeem', ...config });
+  const parsed = parseProviderConfig(fcmProvider, { serviceAccountJson: 'sa.json', endpointBaseUrl: mock.url, redeemUrl: 'http://127.0.0.1:8443/redeem', timeoutMs: 5000, ...config });
   const provider = fcmProvider.create(parsed as never, { logger: cap.logger, store, baseDir: dir });
   const send = (message: Message, ctx: Partial<SendContext> = {}) => provider.send(message, { signal: AbortSignal.timeout(5000), deliveryId: randomUUID(), ...ctx });
   return {
