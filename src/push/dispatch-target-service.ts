@@ -80,6 +80,7 @@ export interface DispatchTargetServiceDeps {
 /** Registration, look-up and device-signed updates of dispatch targets; every refusal is a precise AppError. */
 export class DispatchTargetService {
   private phoneKey?: Promise<Buffer>;
+  private lastPurge = 0;
 
   constructor(private readonly deps: DispatchTargetServiceDeps) {}
 
@@ -152,9 +153,18 @@ export class DispatchTargetService {
     if (!(await this.deps.store.targets.delete(id))) throw new AppError('notFound', 'no dispatch target with this id');
   }
 
+  /** Request ids outlive their freshness window by nothing; dropping them once a minute keeps the table small. */
+  private async purgeRequestIds(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastPurge < 60_000) return;
+    this.lastPurge = now;
+    await this.deps.store.requestIds.purgeExpired(now);
+  }
+
   /** The device's own PATCH: a compact JWS over the change, checked against the target's registered signature key. */
   async applySignedUpdate(id: string, jws: string, log: Logger): Promise<DispatchTarget> {
     const target = await this.get(id);
+    await this.purgeRequestIds();
     let update;
     try {
       update = await verifySignedUpdate(jws, target, { requestIds: this.deps.store.requestIds, skewSeconds: this.deps.patchMaxSkewSeconds });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CompactSign, importJWK } from 'jose';
 import { patchTarget, signUpdate } from '../../src/push/device/device-client';
 import { generateDeviceKeys } from '../../src/push/device/device-keys';
+import type { SqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { startTestRelay, testConfig, type TestRelay } from '../kit/relay-harness';
 import { ADMIN_TOKEN, startPushRig, type PushRig } from '../kit/push-rig';
 
@@ -125,6 +126,14 @@ describe('dispatch-target API', () => {
   });
 
   describe('PATCH signed by the device', () => {
+    it('forgets request ids whose freshness window has passed (the first PATCH of this relay purges)', async () => {
+      const db = (rig.relay.store as SqliteStore).db;
+      db.prepare('INSERT INTO request_ids (key, expires_at) VALUES (?, ?)').run('old:request', Date.now() - 1000);
+      const t = await register();
+      expect((await patchTarget(url, t.id, await signUpdate(keys, t.id, { name: 'renamed' }))).status).toBe(204);
+      expect(db.prepare('SELECT key FROM request_ids WHERE key = ?').get('old:request')).toBeUndefined();
+    });
+
     it('updates the FCM token, then opts out, each with a fresh signed request', async () => {
       const t = await register();
       const res = await patchTarget(url, t.id, await signUpdate(keys, t.id, { target: 'fcm-token-new-0123456789abcdef' }));

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { compactDecrypt, CompactSign, decodeProtectedHeader, importJWK, type JWK } from 'jose';
+import { compactDecrypt, CompactSign, importJWK } from 'jose';
 import { Agent, request, type Dispatcher } from 'undici';
 import { NMA_CONTENT_ENCRYPTION, type NmaPlaintext } from '../nma-data';
 import type { DeviceKeys } from './device-keys';
@@ -105,10 +105,6 @@ export async function decryptNmaData(keys: DeviceKeys, nmaData: string): Promise
   return { header: protectedHeader as Decrypted['header'], plaintext: JSON.parse(new TextDecoder().decode(plaintext)) as NmaPlaintext };
 }
 
-export function jweHeader(nmaData: string): Record<string, unknown> {
-  return decodeProtectedHeader(nmaData);
-}
-
 export async function redeemToken(redeemUrl: string, token: string, opts: HttpOptions = {}): Promise<Answer> {
   return call(redeemUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) }, opts);
 }
@@ -121,5 +117,3 @@ export async function latestPush(mockUrl: string, fcmToken: string): Promise<{ d
   const last = delivered.at(-1);
   return last && { data: last.message.data as Record<string, string>, message: last.message };
 }
-
-export type { JWK };
