@@ -62,6 +62,12 @@ export function describePushStoreConformance(engine: string, factory: () => Prom
         expect(await store.targets.update('00000000-0000-4000-8000-000000000000', { name: 'x' })).toBeUndefined();
       });
 
+      it('lists oldest first, also for targets made in the same millisecond', async () => {
+        const made = [];
+        for (let i = 0; i < 6; i++) made.push((await store.targets.create(target({ name: `phone-${i}`, userId: 'user-order' }))).id);
+        expect((await store.targets.list({ userId: 'user-order' })).map((t) => t.id)).toEqual(made);
+      });
+
       it('deletes once', async () => {
         const t = await store.targets.create(target());
         expect(await store.targets.delete(t.id)).toBe(true);

@@ -64,9 +64,9 @@ export class SqliteDispatchTargets implements DispatchTargets {
            @phone_digest, @phone_masked, 'active', NULL, @now, @now)`,
       ),
       get: db.prepare<[string], TargetRow>('SELECT * FROM dispatch_targets WHERE id = ?'),
-      byUsername: db.prepare<[string], TargetRow>('SELECT * FROM dispatch_targets WHERE username = ? ORDER BY created_at, id'),
-      byUserId: db.prepare<[string], TargetRow>('SELECT * FROM dispatch_targets WHERE user_id = ? ORDER BY created_at, id'),
-      byPhone: db.prepare<[string], TargetRow>('SELECT * FROM dispatch_targets WHERE phone_digest = ? ORDER BY created_at, id'),
+      byUsername: db.prepare<[string], TargetRow>('SELECT * FROM dispatch_targets WHERE username = ? ORDER BY rowid'),
+      byUserId: db.prepare<[string], TargetRow>('SELECT * FROM dispatch_targets WHERE user_id = ? ORDER BY rowid'),
+      byPhone: db.prepare<[string], TargetRow>('SELECT * FROM dispatch_targets WHERE phone_digest = ? ORDER BY rowid'),
       update: db.prepare(
         `UPDATE dispatch_targets SET
            name = COALESCE(@name, name),
