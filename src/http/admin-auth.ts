@@ -1,21 +1,20 @@
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import type { Config } from '../config/schema';
 import { AppError } from '../errors';
 import { matchesAny } from './auth-guards';
 
 /**
- * `Authorization: Bearer <admin.token>`, compared in constant time. Without a configured token the admin surface
- * does not exist: 404, as for any unknown path, so an unconfigured relay does not advertise it.
+ * Guards the operator's API (`/admin/...`, dispatch targets) with `admin.token` as a Bearer token, compared in
+ * constant time. With no token configured the routes do not exist: 404, so a default install exposes nothing.
  */
-export function requireAdminToken(config: Config, logger: Logger): RequestHandler {
-  const token = config.admin.token;
-  return (req, _res, next) => {
+export function requireAdminToken(token: string | undefined, logger: Logger): RequestHandler {
+  return (req, res, next) => {
     if (!token) return next(new AppError('notFound', 'no such path'));
-    const header = req.get('authorization');
-    const presented = header?.match(/^Bearer[ \t]+(\S+)[ \t]*$/i)?.[1];
+    const header = req.get('authorization') ?? '';
+    const presented = /^Bearer (.+)$/i.exec(header)?.[1];
     if (presented !== undefined && matchesAny(presented, [token])) return next();
-    logger.warn({ guard: 'adminToken', reason: header ? 'wrong or malformed bearer token' : 'no bearer token', source: req.ip, path: req.path }, 'authentication failed');
-    next(new AppError('notAuthorized', 'a valid admin bearer token is required', undefined, { 'WWW-Authenticate': 'Bearer realm="messenger-relay"' }));
+    logger.warn({ guard: 'admin', reason: presented === undefined ? 'no bearer token' : 'wrong bearer token', source: req.ip, path: req.path }, 'authentication failed');
+    res.setHeader('WWW-Authenticate', 'Bearer realm="messenger-relay admin"');
+    next(new AppError('notAuthorized', 'authentication failed'));
   };
 }

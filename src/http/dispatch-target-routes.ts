@@ -38,7 +38,7 @@ export function dispatchTargetRouter(config: Config, deps: DispatchTargetRouteDe
     dispatchers: Object.entries(config.providers).filter(([, p]) => p.type === 'fcm').map(([name]) => name),
     patchMaxSkewSeconds: config.push.patchMaxSkewSeconds,
   });
-  const admin = requireAdminToken(config, log);
+  const admin = requireAdminToken(config.admin.token, log);
   const router = express.Router({ caseSensitive: true, strict: true });
   const json = [requireType('application/json'), express.json({ limit: 65_536, type: () => true })];
 

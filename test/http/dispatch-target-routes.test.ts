@@ -58,9 +58,9 @@ describe('dispatch-target API', () => {
     ])('answers %s with 401 and a Bearer challenge, and logs why without the token', async (_n, token, status) => {
       const res = await api('/dispatch-targets?username=jeff', {}, token);
       expect(res.status).toBe(status);
-      expect(res.headers.get('www-authenticate')).toBe('Bearer realm="messenger-relay"');
+      expect(res.headers.get('www-authenticate')).toBe('Bearer realm="messenger-relay admin"');
       expect(((await res.json()) as { generalErrors: { code: string }[] }).generalErrors[0].code).toBe('[notAuthorized]');
-      expect(rig.logs()).toMatch(/"guard":"adminToken","reason":"(no bearer token|wrong or malformed bearer token)"/);
+      expect(rig.logs()).toMatch(/"guard":"admin","reason":"(no bearer token|wrong bearer token)"/);
       expect(rig.logs()).not.toContain('wrong-token-0123456789abcdef');
     });
 
