@@ -5,8 +5,10 @@ import type { Logger } from 'pino';
 import type { Config } from './config/schema';
 import { AppError } from './errors';
 import { adminDeliveryRoutes } from './http/admin-delivery-routes';
+import { dispatchTargetRouter } from './http/dispatch-target-routes';
 import { endpointRouter } from './http/endpoint-router';
 import { errorMiddleware, notFound } from './http/error-middleware';
+import { redeemRouter } from './http/redeem-route';
 import { requestId } from './http/request-id';
 import { pickHeaders } from './logger';
 import type { Dispatcher } from './relay/dispatcher';
@@ -78,6 +80,8 @@ export function createApp(config: Config, deps: AppDeps): Express {
   });
 
   app.use(adminDeliveryRoutes({ store, logger, adminToken: config.admin.token, phoneKey: deps.phoneKey }));
+  app.use(dispatchTargetRouter(config, { store, logger }));
+  app.use(redeemRouter(config, { store, logger }));
 
   for (const endpoint of config.endpoints) {
     app.use(endpointRouter(endpoint, { dispatcher: deps.dispatcher, logger, bodyLimitBytes: config.server.bodyLimitBytes }));

@@ -74,6 +74,17 @@ const routeSchema = z.strictObject({
   providers: z.array(z.string()).min(1),
   /** The whole attempt, all providers included; keep it under the caller's read timeout. */
   deadlineMs: z.number().int().min(50).max(120_000).default(1800),
+  /** For push providers on this route: `redeemOnly` keeps the code and text out of the push (the device redeems them). */
+  push: z.strictObject({ content: z.enum(['full', 'redeemOnly']).default('full') }).optional(),
+});
+
+/** Settings of the relay's own push endpoints (`/redeem`, device-signed `PATCH /dispatch-targets/:id`). */
+const pushSchema = z.strictObject({
+  /** Failed redeems one source address may make per window before it gets 429. */
+  redeemMaxFailures: z.number().int().min(1).max(10_000).default(10),
+  redeemFailureWindowSeconds: z.number().int().min(1).max(86_400).default(300),
+  /** How far a signed PATCH's `iat` may be from the relay's clock. */
+  patchMaxSkewSeconds: z.number().int().min(10).max(3600).default(300),
 });
 
 const storageUrl = z.string().refine(
@@ -118,6 +129,7 @@ export const configSchema = z
     routes: z.record(z.string(), routeSchema),
     providers: z.record(z.string(), providerUnion()),
     admin: z.strictObject({ token: secret.optional() }).default({}),
+    push: pushSchema.default(pushSchema.parse({})),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();

@@ -95,7 +95,7 @@ export class Dispatcher {
       const attemptStart = performance.now();
       const signal = AbortSignal.timeout(Math.min(remaining, this.deps.timeouts.get(provider.name) ?? remaining));
       try {
-        const result = await Promise.race([provider.send(message, { signal, deliveryId: record.id }), whenAborted(signal)]);
+        const result = await Promise.race([provider.send(message, { signal, deliveryId: record.id, route: { name: endpoint.route, push: route.push } }), whenAborted(signal)]);
         const attempt: AttemptRecord = {
           provider: provider.name,
           outcome: 'ok',

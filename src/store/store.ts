@@ -1,4 +1,7 @@
 import type { DeliveryLog } from './delivery-log';
+import type { DispatchTargets } from './dispatch-targets';
+import type { RedeemTokens } from './redeem-tokens';
+import type { RequestIds } from './request-ids';
 
 /**
  * One interface, two engines: SQLite (embedded default) and PostgreSQL (several replicas). Each concern is its
@@ -12,4 +15,7 @@ export interface Store {
   /** A named random secret created once per store, so every replica sharing the store derives the same hashes. */
   secret(name: string, bytes?: number): Promise<Buffer>;
   readonly deliveries: DeliveryLog;
+  readonly targets: DispatchTargets;
+  readonly redeemTokens: RedeemTokens;
+  readonly requestIds: RequestIds;
 }

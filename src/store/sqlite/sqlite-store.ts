@@ -5,6 +5,9 @@ import Database from 'better-sqlite3';
 import type { Store } from '../store';
 import { sqliteMigrations, type Migration } from './migrations';
 import { SqliteDeliveryLog } from './sqlite-delivery-log';
+import { SqliteDispatchTargets } from './sqlite-dispatch-targets';
+import { SqliteRedeemTokens } from './sqlite-redeem-tokens';
+import { SqliteRequestIds } from './sqlite-request-ids';
 
 export function migrate(db: Database.Database, migrations: readonly Migration[] = sqliteMigrations): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
@@ -24,6 +27,9 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly db: Database.Database;
   readonly deliveries: SqliteDeliveryLog;
+  readonly targets: SqliteDispatchTargets;
+  readonly redeemTokens: SqliteRedeemTokens;
+  readonly requestIds: SqliteRequestIds;
   private readonly getSecret;
   private readonly putSecret;
 
@@ -38,6 +44,9 @@ export class SqliteStore implements Store {
     this.getSecret = this.db.prepare<[string], { value: Buffer }>('SELECT value FROM secrets WHERE name = ?');
     this.putSecret = this.db.prepare('INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)');
     this.deliveries = new SqliteDeliveryLog(this.db);
+    this.targets = new SqliteDispatchTargets(this.db);
+    this.redeemTokens = new SqliteRedeemTokens(this.db);
+    this.requestIds = new SqliteRequestIds(this.db);
   }
 
   async ping(): Promise<void> {
