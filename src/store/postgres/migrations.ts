@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import type { Migration } from '../sqlite/migrations';
+import { postgresPushMigration } from './push-migration';
 
 /**
  * The same named migrations as SQLite, in PostgreSQL's dialect. Applied in list order, each once, recorded by id in
@@ -48,6 +49,7 @@ export const postgresMigrations: readonly Migration[] = [
         PRIMARY KEY (delivery_id, seq)
       );`,
   },
+  postgresPushMigration,
 ];
 
 /**
