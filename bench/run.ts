@@ -3,6 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Scenario } from './scenario';
 import { gatewayOverheadScenario } from './scenarios/gateway-overhead';
+import { jweScenario } from './scenarios/jwe';
+import { pushScenario } from './scenarios/push';
 import { receiverScenario } from './scenarios/receiver';
 import { smppSessionScenario } from './scenarios/smpp-session';
 import { webhookChain } from './scenarios/webhook-chain';
@@ -15,6 +17,8 @@ const scenarios: Scenario[] = [
   smppSessionScenario,
   webhookChain,
   limiterScenario,
+  jweScenario,
+  pushScenario,
 ];
 
 async function main(): Promise<void> {

@@ -10,6 +10,8 @@ import type { AuthFailureBudget } from './http/auth-guards';
 import { endpointRouter } from './http/endpoint-router';
 import { errorMiddleware, notFound } from './http/error-middleware';
 import { metricsRoute, type RelayMetrics } from './http/metrics';
+import { dispatchTargetRouter } from './http/dispatch-target-routes';
+import { redeemRouter } from './http/redeem-route';
 import { requestId } from './http/request-id';
 import { pickHeaders } from './logger';
 import type { Dispatcher } from './relay/dispatcher';
@@ -85,6 +87,8 @@ export function createApp(config: Config, deps: AppDeps): Express {
   });
 
   app.use(adminDeliveryRoutes({ store, logger, adminToken: config.admin.token, phoneKey: deps.phoneKey }));
+  app.use(dispatchTargetRouter(config, { store, logger }));
+  app.use(redeemRouter(config, { store, logger }));
 
   for (const endpoint of config.endpoints) {
     app.use(endpointRouter(endpoint, { dispatcher: deps.dispatcher, logger, bodyLimitBytes: config.server.bodyLimitBytes, guard: deps.guard, authBudget: deps.authBudget, metrics: deps.metrics }));

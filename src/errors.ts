@@ -23,6 +23,10 @@ export const errorCodes = {
   noProvider: { status: 503, code: '[noProvider]', description: 'No provider on the route can take this message now.' },
   unavailable: { status: 503, code: '[unavailable]', description: 'The relay is shutting down or its store is unreachable.' },
   deadlineExceeded: { status: 504, code: '[deadlineExceeded]', description: "The route's deadline passed before a provider accepted the message." },
+  invalidKey: { status: 400, code: '[invalid]key', description: 'A signatureKey or encryptionKey is not an acceptable public JWK.' },
+  invalidSignature: { status: 401, code: '[invalid]signature', description: "A device's signed request is not signed by its registered key, is stale, or was replayed." },
+  invalidRedeemToken: { status: 404, code: '[invalid]token', description: 'The redeem token is unknown, expired or already redeemed (one answer for all three).' },
+  unknownDispatcher: { status: 422, code: '[invalid]dispatcher', description: 'The dispatcher names no configured fcm provider.' },
 } as const;
 
 export type ErrorName = keyof typeof errorCodes;

@@ -1,12 +1,14 @@
 import { certCommand } from './cli/cert-command';
 import { checkConfigCommand } from './cli/check-config-command';
 import type { CliContext, Command, Running } from './cli/command';
+import { deviceCommand } from './cli/device-command';
+import { mockFcmCommand } from './cli/mock-fcm-command';
 import { serveCommand } from './cli/serve-command';
 import { ConfigError } from './errors';
 
 /** The only module that reads the process environment, installs signal handlers and exits the process. */
 
-const commands: readonly Command[] = [serveCommand, checkConfigCommand, certCommand];
+const commands: readonly Command[] = [serveCommand, checkConfigCommand, certCommand, mockFcmCommand, deviceCommand];
 
 const usage = () =>
   `usage: messenger-relay COMMAND\n${commands.map((c) => `  ${c.usage}`).join('\n')}\n` +

@@ -78,6 +78,17 @@ const routeSchema = z.strictObject({
   deadlineMs: z.number().int().min(50).max(120_000).default(1800),
   delivery: deliveryMode,
   async: asyncSchema,
+  /** For push providers on this route: `redeemOnly` keeps the code and text out of the push (the device redeems them). */
+  push: z.strictObject({ content: z.enum(['full', 'redeemOnly']).default('full') }).optional(),
+});
+
+/** Settings of the relay's own push endpoints (`/redeem`, device-signed `PATCH /dispatch-targets/:id`). */
+const pushSchema = z.strictObject({
+  /** Failed redeems one source address may make per window before it gets 429. */
+  redeemMaxFailures: z.number().int().min(1).max(10_000).default(10),
+  redeemFailureWindowSeconds: z.number().int().min(1).max(86_400).default(300),
+  /** How far a signed PATCH's `iat` may be from the relay's clock. */
+  patchMaxSkewSeconds: z.number().int().min(10).max(3600).default(300),
 });
 
 const storageUrl = z.string().refine(
@@ -127,6 +138,7 @@ export const configSchema = z
     dedupe: dedupeSchema,
     breaker: breakerSchema,
     metrics: metricsSchema,
+    push: pushSchema.default(pushSchema.parse({})),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();

@@ -51,6 +51,15 @@ export interface SendContext {
   signal: AbortSignal;
   /** The delivery record this attempt belongs to. */
   deliveryId: string;
+  /** The route this attempt runs under; absent when a provider is driven on its own (tests, tools). */
+  route?: RouteContext;
+}
+
+/** What a provider may need to know about the route it serves. */
+export interface RouteContext {
+  name: string;
+  /** Push providers: `redeemOnly` sends only a redeem token, never the code or the text. Absent: `full`. */
+  push?: { content: 'full' | 'redeemOnly' };
 }
 
 export interface SendResult {

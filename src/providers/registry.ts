@@ -1,3 +1,4 @@
+import { fcmProvider } from './fcm/fcm-provider';
 import { httpProvider } from './http/http-provider';
 import { logProvider } from './log/log-provider';
 import type { ProviderDefinition } from './provider';
@@ -18,4 +19,5 @@ export const providerDefinitions: readonly ProviderDefinition[] = [
   smtpProvider,
   scriptProvider,
   twilioProvider,
+  fcmProvider,
 ] as unknown as readonly ProviderDefinition[];

@@ -224,7 +224,10 @@ export class Dispatcher {
       const timeout = AbortSignal.timeout(Math.min(remaining, this.deps.timeouts.get(provider.name) ?? remaining));
       const signal = run.signal ? AbortSignal.any([timeout, run.signal]) : timeout;
       try {
-        const result = await Promise.race([provider.send(message, { signal, deliveryId: run.deliveryId }), whenAborted(signal)]);
+        const result = await Promise.race([
+          provider.send(message, { signal, deliveryId: run.deliveryId, route: { name: run.routeName, push: this.deps.routes[run.routeName].push } }),
+          whenAborted(signal),
+        ]);
         const attempt: AttemptRecord = {
           provider: provider.name,
           outcome: 'ok',

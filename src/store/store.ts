@@ -1,5 +1,8 @@
 import type { DeliveryLog } from './delivery-log';
 import type { Outbox } from './outbox';
+import type { DispatchTargets } from './dispatch-targets';
+import type { RedeemTokens } from './redeem-tokens';
+import type { RequestIds } from './request-ids';
 
 /**
  * One interface, two engines: SQLite (embedded default) and PostgreSQL (several replicas). Each concern is its
@@ -15,4 +18,7 @@ export interface Store {
   readonly deliveries: DeliveryLog;
   /** Async routes' queue; its `enqueue` writes the delivery record too, in the same transaction. */
   readonly outbox: Outbox;
+  readonly targets: DispatchTargets;
+  readonly redeemTokens: RedeemTokens;
+  readonly requestIds: RequestIds;
 }

@@ -4,6 +4,7 @@ import type { Message } from '../../src/message';
 import { ProviderError, type Provider, type ProviderDefinition, type SendResult, type Verdict } from '../../src/providers/provider';
 import { secretValues as secretsOf } from '../../src/providers/secret-values';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
+import type { Store } from '../../src/store/store';
 import { captureLogs } from './log-capture';
 
 /**
@@ -29,6 +30,8 @@ export interface ConformancePeer {
   behave(mode: PeerMode): void;
   /** Messages the peer accepted, oldest first. */
   received(): ReceivedMessage[] | Promise<ReceivedMessage[]>;
+  /** Prepares the store the provider is given (e.g. registers the device a push provider needs). */
+  seed?(store: Store): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -121,6 +124,7 @@ export function describeProviderConformance(spec: ConformanceSpec): void {
       peer = await spec.startPeer();
       config = parseProviderConfig(definition, peer.config);
       store = new SqliteStore(':memory:');
+      await peer.seed?.(store);
       provider = definition.create(config as never, { logger: logs.logger, store, baseDir: process.cwd() });
     });
 

@@ -6,10 +6,15 @@ export const TEST_PASSWORD = 'test-password-0123456789';
 export const TEST_HEADER_KEY = 'header-secret-0123456789';
 
 /**
- * A FusionAuth endpoint at /fusionauth/sms behind Basic auth, plain HTTP, in-memory SQLite; override any part.
- * The velocity limits, failed-auth blocking and dedupe are off here, because most tests send the same message to
- * the same number again and again; a test of those features turns them on with its own `limits` / `dedupe`.
+ * The velocity limits, failed-auth blocking and dedupe, off: most tests send the same message to the same number
+ * again and again. A test of those features turns them on with its own `limits` / `dedupe`.
  */
+export const LIMITS_OFF = {
+  limits: { perPhone: false, perPrefix: false, failedAuth: false },
+  dedupe: { windowSeconds: 0 },
+} as const;
+
+/** A FusionAuth endpoint at /fusionauth/sms behind Basic auth, plain HTTP, in-memory SQLite; override any part. */
 export function testConfig(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     server: { host: '127.0.0.1', port: 0, tls: false },
@@ -24,8 +29,7 @@ export function testConfig(overrides: Record<string, unknown> = {}): Record<stri
     ],
     routes: { otp: { providers: ['phone'], deadlineMs: 1500 } },
     providers: { phone: { type: 'log', print: 'none' } },
-    limits: { perPhone: false, perPrefix: false, failedAuth: false },
-    dedupe: { windowSeconds: 0 },
+    ...LIMITS_OFF,
     ...overrides,
   };
 }

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import type { Migration } from '../sqlite/migrations';
+import { postgresPushMigration } from './push-migration';
 
 /**
  * The same named migrations as SQLite, in PostgreSQL's dialect. Applied in list order, each once, recorded by id in
@@ -71,6 +72,7 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
       CREATE INDEX outbox_lease ON outbox (state, lease_until);`,
   },
+  postgresPushMigration,
 ];
 
 /**

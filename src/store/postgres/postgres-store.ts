@@ -7,6 +7,9 @@ import type { Store } from '../store';
 import { migrate } from './migrations';
 import { PostgresDeliveryLog } from './postgres-delivery-log';
 import { PostgresOutbox } from './postgres-outbox';
+import { PostgresDispatchTargets } from './postgres-dispatch-targets';
+import { PostgresRedeemTokens } from './postgres-redeem-tokens';
+import { PostgresRequestIds } from './postgres-request-ids';
 
 export interface PostgresStoreOptions {
   /** Connections per replica. Several replicas share the server's `max_connections`: size them together. */
@@ -28,11 +31,17 @@ export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   readonly deliveries: PostgresDeliveryLog;
   readonly outbox: PostgresOutbox;
+  readonly targets: PostgresDispatchTargets;
+  readonly redeemTokens: PostgresRedeemTokens;
+  readonly requestIds: PostgresRequestIds;
   private closing?: Promise<void>;
 
   private constructor(private readonly pool: Pool) {
     this.deliveries = new PostgresDeliveryLog(pool);
     this.outbox = new PostgresOutbox(pool, this.deliveries);
+    this.targets = new PostgresDispatchTargets(pool);
+    this.redeemTokens = new PostgresRedeemTokens(pool);
+    this.requestIds = new PostgresRequestIds(pool);
   }
 
   /** Connects and applies pending migrations (under a lock shared by every replica); throws a one-line error. */

@@ -6,6 +6,9 @@ import type { Store } from '../store';
 import { sqliteMigrations, type Migration } from './migrations';
 import { SqliteDeliveryLog } from './sqlite-delivery-log';
 import { SqliteOutbox } from './sqlite-outbox';
+import { SqliteDispatchTargets } from './sqlite-dispatch-targets';
+import { SqliteRedeemTokens } from './sqlite-redeem-tokens';
+import { SqliteRequestIds } from './sqlite-request-ids';
 
 export function migrate(db: Database.Database, migrations: readonly Migration[] = sqliteMigrations): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
@@ -26,6 +29,9 @@ export class SqliteStore implements Store {
   readonly db: Database.Database;
   readonly deliveries: SqliteDeliveryLog;
   readonly outbox: SqliteOutbox;
+  readonly targets: SqliteDispatchTargets;
+  readonly redeemTokens: SqliteRedeemTokens;
+  readonly requestIds: SqliteRequestIds;
   private readonly getSecret;
   private readonly putSecret;
 
@@ -41,6 +47,9 @@ export class SqliteStore implements Store {
     this.putSecret = this.db.prepare('INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)');
     this.deliveries = new SqliteDeliveryLog(this.db);
     this.outbox = new SqliteOutbox(this.db, this.deliveries);
+    this.targets = new SqliteDispatchTargets(this.db);
+    this.redeemTokens = new SqliteRedeemTokens(this.db);
+    this.requestIds = new SqliteRequestIds(this.db);
   }
 
   async ping(): Promise<void> {
