@@ -10,6 +10,7 @@ import { registerDevice } from '../../src/push/device/device-client';
 import { generateDeviceKeys, type KeyType } from '../../src/push/device/device-keys';
 import { MockFcm } from '../../src/push/mock-fcm/mock-fcm-server';
 import { startRelay } from '../../src/server';
+import { LIMITS_OFF } from '../../test/kit/relay-harness';
 import type { Scenario } from '../scenario';
 
 const SECONDS = Number(process.env.BENCH_PUSH_SECONDS ?? 10);
@@ -43,6 +44,8 @@ async function measure(type: KeyType): Promise<string> {
       push: { type: 'fcm', serviceAccountJson: 'sa.json', endpointBaseUrl: mock.url, redeemUrl: `${url}/redeem` },
       sms: { type: 'log', print: 'none' },
     },
+    // One number and text again and again: limits and dedupe would answer most of it without a push.
+    ...LIMITS_OFF,
   });
   const relay = await startRelay({ config, baseDir: dir, secrets: collectSecrets(config) }, createLogger('silent'), { host: '127.0.0.1', port });
   const users = Array.from({ length: USERS }, () => randomUUID());

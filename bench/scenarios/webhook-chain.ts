@@ -8,6 +8,7 @@ import { webhookProvider } from '../../src/providers/webhook/webhook-provider';
 import { startRelay } from '../../src/server';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { selfSigned, writePem } from '../../src/tls/certificates';
+import { LIMITS_OFF } from '../../test/kit/relay-harness';
 import type { Scenario } from '../scenario';
 
 /**
@@ -32,6 +33,8 @@ const relayConfig = (over: Record<string, unknown>) => ({
   storage: { url: 'sqlite::memory:' },
   log: { level: 'silent' },
   routes: { otp: { providers: ['next'], deadlineMs: 5000 } },
+  // The same message hop after hop: the second relay would answer duplicates without sending.
+  ...LIMITS_OFF,
   ...over,
 });
 

@@ -119,8 +119,7 @@ export class Dispatcher {
     const started = Date.now();
     const result = await this.attemptRoute({ routeName: endpoint.route, message, deliveryId: record.id, deadline: started + route.deadlineMs, log });
     if (result.ok) {
-      await store.deliveries.addAttempt(record.id, result.attempt);
-      await store.deliveries.setStatus(record.id, 'delivered', result.providerMessageId);
+      await store.deliveries.finish(record.id, 'delivered', result.attempt, result.providerMessageId);
       this.count(endpoint.route, 'delivered');
       log.info({ provider: result.provider, attempts: result.attempts.length, ms: Math.round(Date.now() - started) }, 'delivered');
       return { id: record.id, status: 'delivered', providerMessageId: result.providerMessageId, provider: result.provider };

@@ -54,6 +54,8 @@ export interface DeliveryLog {
   create(rec: NewDelivery): Promise<DeliveryRecord>;
   addAttempt(id: string, attempt: AttemptRecord): Promise<void>;
   setStatus(id: string, status: DeliveryStatus, providerMessageId?: string): Promise<void>;
+  /** The last attempt and the final status in one transaction: one commit where a success would otherwise take two. */
+  finish(id: string, status: DeliveryStatus, attempt?: AttemptRecord, providerMessageId?: string): Promise<void>;
   get(id: string): Promise<DeliveryRecord | undefined>;
   /** Newest first. */
   list(query: DeliveryQuery): Promise<DeliveryRecord[]>;

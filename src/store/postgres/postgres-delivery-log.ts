@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
+import { transaction } from './transaction';
 import type { AttemptRecord, DeliveryLog, DeliveryQuery, DeliveryRecord, DeliveryStatus, NewDelivery } from '../delivery-log';
 
 interface DeliveryRow {
@@ -126,6 +127,14 @@ export class PostgresDeliveryLog implements DeliveryLog {
       'UPDATE deliveries SET status = $1, updated_at = $2, provider_message_id = COALESCE($3, provider_message_id) WHERE id = $4',
       [status, new Date().toISOString(), providerMessageId ?? null, id],
     );
+  }
+
+  async finish(id: string, status: DeliveryStatus, attempt?: AttemptRecord, providerMessageId?: string): Promise<void> {
+    if (!attempt) return this.setStatus(id, status, providerMessageId);
+    await transaction(this.pool, async (db) => {
+      await this.addAttemptOn(db, id, attempt);
+      await this.setStatusOn(db, id, status, providerMessageId);
+    });
   }
 
   async get(id: string): Promise<DeliveryRecord | undefined> {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
+import { transaction } from './transaction';
 import type { DeliveryRecord, NewDelivery } from '../delivery-log';
 import type { NewOutboxItem, Outbox, OutboxItem, OutboxResult, OutboxState, OutboxSummary } from '../outbox';
 import type { PostgresDeliveryLog } from './postgres-delivery-log';
@@ -53,7 +54,7 @@ export class PostgresOutbox implements Outbox {
   async enqueue(delivery: NewDelivery, item: NewOutboxItem): Promise<DeliveryRecord> {
     const id = randomUUID();
     const payload = item.seal(id);
-    return this.transaction(async (db) => {
+    return transaction(this.pool, async (db) => {
       const record = await this.deliveries.createOn(db, { ...delivery, status: 'queued' }, id);
       await db.query(
         `INSERT INTO outbox (id, endpoint, route, state, payload, attempts, max_attempts, created_at, updated_at, expires_at, next_attempt_at)
@@ -81,7 +82,7 @@ export class PostgresOutbox implements Outbox {
   }
 
   async finish(id: string, owner: string, result: OutboxResult): Promise<boolean> {
-    return this.transaction(async (db) => {
+    return transaction(this.pool, async (db) => {
       const { rows } = await db.query<{ lease_owner: string | null; state: OutboxState }>('SELECT lease_owner, state FROM outbox WHERE id = $1 FOR UPDATE', [id]);
       const held = rows.length === 1 && rows[0].state === 'leased' && rows[0].lease_owner === owner;
       if (result.state === 'done') {
@@ -156,21 +157,4 @@ export class PostgresOutbox implements Outbox {
     return rowCount ?? 0;
   }
 
-  private async transaction<T>(work: (db: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let broken = false;
-    try {
-      await client.query('BEGIN');
-      const value = await work(client);
-      await client.query('COMMIT');
-      return value;
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      throw e;
-    } finally {
-      client.release(broken);
-    }
-  }
 }

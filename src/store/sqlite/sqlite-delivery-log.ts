@@ -115,6 +115,13 @@ export class SqliteDeliveryLog implements DeliveryLog {
     this.stmts.status.run(status, new Date().toISOString(), providerMessageId ?? null, id);
   }
 
+  async finish(id: string, status: DeliveryStatus, attempt?: AttemptRecord, providerMessageId?: string): Promise<void> {
+    this.db.transaction(() => {
+      if (attempt) this.addAttemptNow(id, attempt);
+      this.setStatusNow(id, status, providerMessageId);
+    })();
+  }
+
   async get(id: string): Promise<DeliveryRecord | undefined> {
     const row = this.stmts.get.get(id);
     return row && this.toRecord(row);

@@ -55,6 +55,19 @@ export const deliveriesSection: StoreSection = (kit) => {
       expect(await kit.a.deliveries.get(rec.id)).toMatchObject({ status: 'failed', providerMessageId: 'SM-123' });
     });
 
+    it('finishes a delivery with its last attempt and its status in one call, and refuses an unknown one', async () => {
+      const rec = await kit.a.deliveries.create(newDelivery());
+      await kit.a.deliveries.addAttempt(rec.id, attempt({ provider: 'push', verdict: 'failover', vendorCode: 'no-device' }));
+      const winner = attempt({ provider: 'gateway', outcome: 'ok', providerMessageId: 'gw-9' });
+      await kit.a.deliveries.finish(rec.id, 'delivered', winner, 'gw-9');
+      const read = await kit.a.deliveries.get(rec.id);
+      expect(read).toMatchObject({ status: 'delivered', providerMessageId: 'gw-9' });
+      expect(read!.attempts.map((a) => a.provider)).toEqual(['push', 'gateway']);
+      await kit.a.deliveries.finish(rec.id, 'failed');
+      expect((await kit.a.deliveries.get(rec.id))!.attempts).toHaveLength(2);
+      await expect(kit.a.deliveries.finish('00000000-0000-4000-8000-00000000cafe', 'delivered', winner)).rejects.toBeDefined();
+    });
+
     it('lists one number’s deliveries newest first, honouring limit and since (inclusive)', async () => {
       const phoneDigest = newDelivery().phoneDigest;
       const made = [];
