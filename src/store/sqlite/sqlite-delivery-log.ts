@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { AttemptRecord, DeliveryLog, DeliveryQuery, DeliveryRecord, DeliveryStatus, NewDelivery } from '../delivery-log';
+import type { WriteBatch } from './write-batch';
 
 interface DeliveryRow {
   id: string;
@@ -46,7 +47,10 @@ function toAttempt(r: AttemptRow): AttemptRecord {
 export class SqliteDeliveryLog implements DeliveryLog {
   private readonly stmts;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly batch: WriteBatch,
+  ) {
     this.stmts = {
       insert: db.prepare(
         `INSERT INTO deliveries (id, created_at, updated_at, endpoint, route, channel, phone_digest, phone_masked, status, test, request_id)
@@ -66,7 +70,11 @@ export class SqliteDeliveryLog implements DeliveryLog {
   }
 
   async create(rec: NewDelivery): Promise<DeliveryRecord> {
-    return this.createNow(rec);
+    let record!: DeliveryRecord;
+    await this.batch.run(() => {
+      record = this.createNow(rec);
+    });
+    return record;
   }
 
   /** Synchronous, so the outbox can write a record inside its own transaction. */
@@ -88,8 +96,8 @@ export class SqliteDeliveryLog implements DeliveryLog {
     return { ...rec, id, createdAt: now, updatedAt: now, attempts: [] };
   }
 
-  async addAttempt(id: string, a: AttemptRecord): Promise<void> {
-    this.addAttemptNow(id, a);
+  addAttempt(id: string, a: AttemptRecord): Promise<void> {
+    return this.batch.run(() => this.addAttemptNow(id, a));
   }
 
   addAttemptNow(id: string, a: AttemptRecord): void {
@@ -107,19 +115,19 @@ export class SqliteDeliveryLog implements DeliveryLog {
     });
   }
 
-  async setStatus(id: string, status: DeliveryStatus, providerMessageId?: string): Promise<void> {
-    this.setStatusNow(id, status, providerMessageId);
+  setStatus(id: string, status: DeliveryStatus, providerMessageId?: string): Promise<void> {
+    return this.batch.run(() => this.setStatusNow(id, status, providerMessageId));
   }
 
   setStatusNow(id: string, status: DeliveryStatus, providerMessageId?: string): void {
     this.stmts.status.run(status, new Date().toISOString(), providerMessageId ?? null, id);
   }
 
-  async finish(id: string, status: DeliveryStatus, attempt?: AttemptRecord, providerMessageId?: string): Promise<void> {
-    this.db.transaction(() => {
+  finish(id: string, status: DeliveryStatus, attempt?: AttemptRecord, providerMessageId?: string): Promise<void> {
+    return this.batch.run(() => {
       if (attempt) this.addAttemptNow(id, attempt);
       this.setStatusNow(id, status, providerMessageId);
-    })();
+    });
   }
 
   async get(id: string): Promise<DeliveryRecord | undefined> {

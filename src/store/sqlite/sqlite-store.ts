@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import type { Store } from '../store';
 import { sqliteMigrations, type Migration } from './migrations';
 import { SqliteDeliveryLog } from './sqlite-delivery-log';
+import { WriteBatch } from './write-batch';
 import { SqliteOutbox } from './sqlite-outbox';
 import { SqliteDispatchTargets } from './sqlite-dispatch-targets';
 import { SqliteRedeemTokens } from './sqlite-redeem-tokens';
@@ -27,6 +28,8 @@ export function migrate(db: Database.Database, migrations: readonly Migration[] 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly db: Database.Database;
+  /** Group commit for the delivery log's writes (see write-batch.ts). */
+  private readonly writes: WriteBatch;
   readonly deliveries: SqliteDeliveryLog;
   readonly outbox: SqliteOutbox;
   readonly targets: SqliteDispatchTargets;
@@ -45,7 +48,8 @@ export class SqliteStore implements Store {
     migrate(this.db);
     this.getSecret = this.db.prepare<[string], { value: Buffer }>('SELECT value FROM secrets WHERE name = ?');
     this.putSecret = this.db.prepare('INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)');
-    this.deliveries = new SqliteDeliveryLog(this.db);
+    this.writes = new WriteBatch(this.db);
+    this.deliveries = new SqliteDeliveryLog(this.db, this.writes);
     this.outbox = new SqliteOutbox(this.db, this.deliveries);
     this.targets = new SqliteDispatchTargets(this.db);
     this.redeemTokens = new SqliteRedeemTokens(this.db);
@@ -57,7 +61,9 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.writes.flush();
+    this.db.close();
   }
 
   async secret(name: string, bytes = 32): Promise<Buffer> {
