@@ -7,6 +7,7 @@ import type { Express } from 'express';
 import type { Logger } from 'pino';
 import { createApp, type AppState } from './app';
 import type { LoadedConfig } from './config/load-config';
+import { ConfigError } from './errors';
 import { RelayMetrics, startMetricsServer } from './http/metrics';
 import type { Provider } from './providers/provider';
 import { providerDefinitions } from './providers/registry';
@@ -33,11 +34,27 @@ export interface RunningRelay {
   close(): Promise<void>;
 }
 
-export function createProviders(loaded: LoadedConfig, logger: Logger, store: Store): Map<string, Provider> {
+/** Every provider, or every problem found while creating them (a missing script, an unreadable CA file, …). */
+export function createEachProvider(loaded: LoadedConfig, logger: Logger, store: Store): { providers: Map<string, Provider>; problems: string[] } {
   const providers = new Map<string, Provider>();
+  const problems: string[] = [];
   for (const [name, cfg] of Object.entries(loaded.config.providers)) {
     const def = providerDefinitions.find((d) => d.type === cfg.type)!;
-    providers.set(name, def.create({ ...cfg, name } as never, { logger: logger.child({ provider: name }), store, baseDir: loaded.baseDir }));
+    try {
+      providers.set(name, def.create({ ...cfg, name } as never, { logger: logger.child({ provider: name }), store, baseDir: loaded.baseDir }));
+    } catch (e) {
+      if (e instanceof ConfigError) problems.push(...e.problems);
+      else problems.push(`providers.${name}: ${(e as Error)?.message ?? String(e)}`);
+    }
+  }
+  return { providers, problems };
+}
+
+export function createProviders(loaded: LoadedConfig, logger: Logger, store: Store): Map<string, Provider> {
+  const { providers, problems } = createEachProvider(loaded, logger, store);
+  if (problems.length) {
+    for (const p of providers.values()) void p.close?.();
+    throw new ConfigError(problems);
   }
   return providers;
 }

@@ -72,7 +72,7 @@ export interface Provider {
   readonly type: string;
   readonly channels: readonly Channel[];
   send(message: Message, ctx: SendContext): Promise<SendResult>;
-  /** A cheap reachability check for /readyz and `check-config --verify`. */
+  /** A cheap reachability check (log in, bind, fetch the account), run by `check-config --verify`; never sends a message. */
   verify?(): Promise<void>;
   /** Release pools, sessions and timers; safe to call twice. */
   close?(): Promise<void>;
