@@ -1,8 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
-import twilio from 'twilio';
+import type twilio from 'twilio';
 import type SdkRequestClient from 'twilio/lib/base/RequestClient';
+import { twilioSdk } from './sdk';
 import type { TwilioConfig } from './twilio-config';
 
 /** What one SDK call needs to see below the SDK, which has no parameter to carry it. */
@@ -29,37 +30,42 @@ export function rebase(uri: string, baseUrl: string): string {
  *   running on in the background (the SDK's `create()` takes no signal);
  * - no auto-retry: the SDK would sleep and repeat a 429 inside our deadline; the dispatcher decides instead.
  */
-class RelayRequestClient extends twilio.RequestClient {
-  private readonly httpAgent: HttpAgent;
+// It extends the SDK's class, so it is defined when the SDK is first loaded (see sdk.ts).
+function defineRelayRequestClient() {
+  return class RelayRequestClient extends twilioSdk().RequestClient {
+    private readonly httpAgent: HttpAgent;
 
-  constructor(
-    private readonly baseUrl: string | undefined,
-    timeoutMs: number,
-  ) {
-    super({ timeout: timeoutMs, autoRetry: false, keepAlive: true });
-    // The SDK only configures an https agent; a plain-http base URL (a local peer) would use Node's global
-    // agent, whose idle sockets close() could not release.
-    this.httpAgent = new HttpAgent({ keepAlive: true, timeout: timeoutMs });
-    this.axios.defaults.httpAgent = this.httpAgent;
-    this.axios.interceptors.request.use((cfg) => {
+    constructor(
+      private readonly baseUrl: string | undefined,
+      timeoutMs: number,
+    ) {
+      super({ timeout: timeoutMs, autoRetry: false, keepAlive: true });
+      // The SDK only configures an https agent; a plain-http base URL (a local peer) would use Node's global
+      // agent, whose idle sockets close() could not release.
+      this.httpAgent = new HttpAgent({ keepAlive: true, timeout: timeoutMs });
+      this.axios.defaults.httpAgent = this.httpAgent;
+      this.axios.interceptors.request.use((cfg) => {
+        const ctx = callContext.getStore();
+        if (ctx) cfg.signal = ctx.signal;
+        return cfg;
+      });
+    }
+
+    override async request<TData>(opts: SdkRequestClient.RequestOptions<TData>) {
+      const res = await super.request<TData>(this.baseUrl ? { ...opts, uri: rebase(opts.uri, this.baseUrl) } : opts);
       const ctx = callContext.getStore();
-      if (ctx) cfg.signal = ctx.signal;
-      return cfg;
-    });
-  }
+      if (ctx) ctx.headers = res.headers as Record<string, unknown>;
+      return res;
+    }
 
-  override async request<TData>(opts: SdkRequestClient.RequestOptions<TData>) {
-    const res = await super.request<TData>(this.baseUrl ? { ...opts, uri: rebase(opts.uri, this.baseUrl) } : opts);
-    const ctx = callContext.getStore();
-    if (ctx) ctx.headers = res.headers as Record<string, unknown>;
-    return res;
-  }
-
-  destroy(): void {
-    this.httpAgent.destroy();
-    (this.axios.defaults.httpsAgent as HttpsAgent | undefined)?.destroy?.();
-  }
+    destroy(): void {
+      this.httpAgent.destroy();
+      (this.axios.defaults.httpsAgent as HttpsAgent | undefined)?.destroy?.();
+    }
+  };
 }
+
+let RelayRequestClient: ReturnType<typeof defineRelayRequestClient> | undefined;
 
 export interface TwilioSession {
   client: twilio.Twilio;
@@ -69,9 +75,10 @@ export interface TwilioSession {
 }
 
 export function createTwilioSession(config: TwilioConfig): TwilioSession {
+  RelayRequestClient ??= defineRelayRequestClient();
   const http = new RelayRequestClient(config.baseUrl, config.timeoutMs);
   const [username, password] = config.apiKeySid ? [config.apiKeySid, config.apiKeySecret] : [config.accountSid, config.authToken];
-  const client = twilio(username, password, {
+  const client = twilioSdk()(username, password, {
     accountSid: config.accountSid,
     httpClient: http,
     // The configuration file is the one source of truth: the SDK would otherwise read TWILIO_EDGE,

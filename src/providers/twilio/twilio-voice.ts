@@ -1,5 +1,5 @@
-import twilio from 'twilio';
 import type VoiceResponse from 'twilio/lib/twiml/VoiceResponse';
+import { twilioSdk } from './sdk';
 import type { Message } from '../../message';
 
 /** The SDK types the union but does not export it by name. */
@@ -40,7 +40,7 @@ export const MAX_TWIML_LENGTH = 4000;
 
 /** Says the message twice, so a person who picked up late still hears the code. The SDK escapes the XML. */
 export function voiceTwiml(message: Pick<Message, 'text' | 'code' | 'locale'>): string {
-  const response = new twilio.twiml.VoiceResponse();
+  const response = new (twilioSdk().twiml.VoiceResponse)();
   const language = sayLanguage(message.locale);
   const attributes: VoiceResponse.SayAttributes = language ? { language } : {};
   const text = speakable(message);
