@@ -54,8 +54,16 @@ async function relayConfig(dir: string, port: number, tls: boolean): Promise<str
   return file;
 }
 
-async function measure(name: string, entry: string, args: string[], port: number, url: string, headers: Record<string, string>): Promise<Row> {
-  const server = await startServer(entry, args, port);
+async function measure(
+  name: string,
+  entry: string,
+  args: string[],
+  port: number,
+  url: string,
+  headers: Record<string, string>,
+  env: Record<string, string> = {},
+): Promise<Row> {
+  const server = await startServer(entry, args, port, env);
   try {
     const r = await runLoad({ url, headers: { 'Content-Type': 'application/json', ...headers }, body });
     return { name, ...r, rssMiB: server.peakRssMiB() };
@@ -94,6 +102,20 @@ export const receiverScenario: Scenario = {
         ),
       );
     }
+    // The same plain-HTTP relay with V8's old generation capped: the live heap after a full GC is about 31 MB,
+    // the rest of the RSS is V8 postponing collection on a machine with plenty of memory.
+    port = await freePort();
+    rows.push(
+      await measure(
+        'messenger-relay as above, plain HTTP, NODE_OPTIONS=--max-old-space-size=96',
+        'dist/main.js',
+        ['serve', '--config', await relayConfig(dir, port, false)],
+        port,
+        `http://127.0.0.1:${port}/fusionauth/sms`,
+        { Authorization: basic, 'X-Relay-Key': KEY },
+        { NODE_OPTIONS: '--max-old-space-size=96' },
+      ),
+    );
     const naive = rows[1].rps;
     const table = [
       '| server | req/s | p50 ms | p99 ms | peak RSS MiB | vs naive Express | non-2xx | errors |',
@@ -101,15 +123,22 @@ export const receiverScenario: Scenario = {
       ...rows.map((r) => `| ${r.name} | ${fmt(r.rps)} | ${r.p50} | ${r.p99} | ${fmt(r.rssMiB)} | ${fmt(r.rps / naive, 2)}x | ${r.non2xx} | ${r.errors} |`),
     ];
     const relayRows = rows.slice(2);
-    const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
+    const mark = (ok: boolean) => (ok ? 'met' : '**not met**');
     return [
       `## ${this.title}`,
       '',
       'autocannon, 50 connections, 10 s after a 2 s warm-up, each server in its own process, one POST body as FusionAuth sends it.',
+      'Limits and dedupe are off here: the load repeats one message to one number (their cost is in the limiter scenario).',
       '',
       ...table,
       '',
-      `Targets for messenger-relay: throughput at least 1.0x the naive receiver: ${relayRows.map((r) => `${fmt(r.rps / naive, 2)}x`).join(' / ')} (${verdict(relayRows.every((r) => r.rps >= naive))}); p99 under 25 ms: ${relayRows.map((r) => `${r.p99} ms`).join(' / ')} (${verdict(relayRows.every((r) => r.p99 < 25))}); RSS under 150 MB: ${relayRows.map((r) => `${fmt(r.rssMiB)} MiB`).join(' / ')} (${verdict(relayRows.every((r) => r.rssMiB * 1.048576 < 150))}).`,
+      'Targets for messenger-relay (throughput at least 1.0x the naive receiver, p99 under 25 ms, RSS under 150 MB):',
+      '',
+      ...relayRows.map(
+        (r) =>
+          `- ${r.name}: ${fmt(r.rps / naive, 2)}x (${mark(r.rps >= naive)}), p99 ${r.p99} ms (${mark(r.p99 < 25)}), ` +
+          `${fmt(r.rssMiB * 1.048576)} MB (${mark(r.rssMiB * 1.048576 < 150)}).`,
+      ),
       '',
     ].join('\n');
   },
