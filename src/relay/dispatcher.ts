@@ -3,6 +3,7 @@ import type { EndpointConfig, RouteConfig } from '../config/schema';
 import { AppError } from '../errors';
 import type { Message } from '../message';
 import { ProviderError, type Provider } from '../providers/provider';
+import { timeLimit } from '../providers/shared/time-limit';
 import { maskPhone, phoneDigest, scrub } from '../redact';
 import type { RelayMetrics } from '../http/metrics';
 import type { AttemptRecord, DeliveryStatus } from '../store/delivery-log';
@@ -73,13 +74,19 @@ export type RouteResult =
 
 class DeadlineExceeded extends Error {}
 
-/** Rejects when `signal` aborts, so a provider that ignores its signal still cannot hold the route past its deadline. */
-function whenAborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
+/**
+ * Rejects when `signal` aborts, so a provider that ignores its signal still cannot hold the route past its deadline.
+ * `dispose` drops the listener once the try is over, so a finished try leaves nothing armed behind it.
+ */
+function whenAborted(signal: AbortSignal): { aborted: Promise<never>; dispose: () => void } {
+  let dispose = () => {};
+  const aborted = new Promise<never>((_, reject) => {
     const fail = () => reject(new DeadlineExceeded('deadline passed'));
-    if (signal.aborted) fail();
-    else signal.addEventListener('abort', fail, { once: true });
+    if (signal.aborted) return fail();
+    signal.addEventListener('abort', fail, { once: true });
+    dispose = () => signal.removeEventListener('abort', fail);
   });
+  return { aborted, dispose };
 }
 
 function asProviderError(provider: string, e: unknown): ProviderError {
@@ -220,12 +227,13 @@ export class Dispatcher {
       }
       tried += 1;
       const attemptStart = performance.now();
-      const timeout = AbortSignal.timeout(Math.min(remaining, this.deps.timeouts.get(provider.name) ?? remaining));
-      const signal = run.signal ? AbortSignal.any([timeout, run.signal]) : timeout;
+      const limit = timeLimit(Math.min(remaining, this.deps.timeouts.get(provider.name) ?? remaining), run.signal);
+      const { signal } = limit;
+      const watch = whenAborted(signal);
       try {
         const result = await Promise.race([
           provider.send(message, { signal, deliveryId: run.deliveryId, route: { name: run.routeName, push: this.deps.routes[run.routeName].push } }),
-          whenAborted(signal),
+          watch.aborted,
         ]);
         const attempt: AttemptRecord = {
           provider: provider.name,
@@ -285,6 +293,9 @@ export class Dispatcher {
           permanent = true;
           break;
         }
+      } finally {
+        limit.done();
+        watch.dispose();
       }
     }
     if (aborted) return { ok: false, reason: 'aborted', attempts, permanent: false };

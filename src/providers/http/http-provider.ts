@@ -15,6 +15,7 @@ import { buildRequest } from './request-builder';
 import { requestFailure } from './request-errors';
 import { resolveHttpConfig, type ResolvedHttpConfig } from './resolve-config';
 import { MissingCodeError } from '../shared/template';
+import { timeLimit } from '../shared/time-limit';
 
 /** Enough for any gateway's status answer; a gateway that streams more is cut off rather than buffered. */
 const MAX_ANSWER_BYTES = 64 * 1024;
@@ -125,8 +126,8 @@ class HttpGatewayProvider implements Provider {
       throw e;
     }
 
-    const timeoutSignal = AbortSignal.timeout(this.c.timeoutMs);
-    const signal = AbortSignal.any([ctx.signal, timeoutSignal]);
+    const limit = timeLimit(this.c.timeoutMs, ctx.signal);
+    const { signal, timedOut: timeoutSignal } = limit;
     this.logger.debug({ to: maskPhone(message.to), host: this.host, method: req.method, deliveryId: ctx.deliveryId }, 'sending to HTTP gateway');
     let status: number;
     let retryAfter: string | undefined;
@@ -147,6 +148,8 @@ class HttpGatewayProvider implements Provider {
         viaProxy: !!this.c.proxy,
         clean,
       });
+    } finally {
+      limit.done();
     }
 
     const verdict = judgeResponse({ status, retryAfter, body }, this.rules, this.host, clean);

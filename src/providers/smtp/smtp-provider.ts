@@ -7,6 +7,7 @@ import { maskPhone } from '../../redact';
 import { defineProvider, ProviderError } from '../provider';
 import { compilePhoneRewrite } from '../shared/phone-rewrite';
 import { fillTemplate, MissingCodeError } from '../shared/template';
+import { timeLimit } from '../shared/time-limit';
 import { isSingleAddress, smtpConfigSchema } from './smtp-config';
 import { smtpProviderError } from './smtp-errors';
 
@@ -80,10 +81,11 @@ export const smtpProvider = defineProvider({
             vendorCode: 'bad-recipient',
           });
         }
-        const timeout = AbortSignal.timeout(config.timeoutMs);
+        const limit = timeLimit(config.timeoutMs, ctx.signal);
+        const timeout = limit.timedOut;
         const started = performance.now();
         try {
-          const info = await transport.sendMail({ ...mail, signal: AbortSignal.any([ctx.signal, timeout]) });
+          const info = await transport.sendMail({ ...mail, signal: limit.signal });
           // The relay's queue id (Postfix, Exim: "250 2.0.0 Ok: queued as 4Xk2…") is what its logs are searched by.
           const queueId = /queued as ([A-Za-z0-9._-]+)/i.exec(info.response ?? '')?.[1];
           const providerMessageId = queueId ?? info.serverMessageId ?? info.messageId;
@@ -92,6 +94,8 @@ export const smtpProvider = defineProvider({
         } catch (e) {
           const aborted = ctx.signal.aborted ? 'deadline' : timeout.aborted ? 'timeout' : false;
           throw smtpProviderError(config.name, e as NodemailerError, sensitive, aborted);
+        } finally {
+          limit.done();
         }
       },
       async verify() {
