@@ -13,8 +13,8 @@ const LOG_EVERY_MS = 30_000;
  * The relay's one Redis connection, shared by the limit counters, the dedupe store and the redeem limiter. Every
  * caller fails open (a limit counts in this process, a dedupe check lets the message through), so the client is
  * set up never to make a request wait for Redis: no offline queue (a command with no connection fails at once),
- * no retry of a command on reconnect, and a short command timeout. The connection itself reconnects forever, so
- * Redis coming back is picked up without a restart.
+ * no retry of a command on reconnect, a short command timeout, and a socket timeout for a Redis that hangs. The
+ * connection itself reconnects forever, so Redis coming back is picked up without a restart.
  */
 export class SharedRedis {
   readonly client: Redis;
@@ -31,6 +31,10 @@ export class SharedRedis {
     this.client = new Redis(config.url, {
       keyPrefix: config.keyPrefix,
       commandTimeout: config.commandTimeoutMs,
+      // A Redis that hangs (stopped, partitioned) keeps the TCP connection open; without this every command would
+      // wait out its own timeout. With it the first silent command drops the connection, and the next ones fail at
+      // once (no offline queue) until a reconnect gets answers again.
+      socketTimeout: config.commandTimeoutMs,
       connectTimeout: config.connectTimeoutMs,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,

@@ -157,6 +157,35 @@ describe('a relay whose Redis goes away', () => {
     }
   }, 40_000);
 
+  it('bounds what a hung Redis costs: the silent connection is dropped and the requests after it do not wait', async () => {
+    const server = await startPrivateRedis();
+    const gw = await startHttpGateway();
+    const relay = await startTestRelay(
+      testConfig({
+        redis: { url: server.url, commandTimeoutMs: 300, connectTimeoutMs: 1000 },
+        providers: { gateway: httpProviderAt(gw) },
+        routes: { otp: { providers: ['gateway'], deadlineMs: 3000 } },
+        limits: { perPhone: { max: 2, windowSeconds: 600 }, perPrefix: false, failedAuth: false },
+        dedupe: { windowSeconds: 60 },
+      }),
+    );
+    try {
+      expect((await postMessage(relay.url, smsTo('+33612349301'))).status).toBe(200);
+      server.pause();
+      // Ten messages, three Redis commands each: waiting out every command's timeout would take about 9 s.
+      const started = Date.now();
+      for (let i = 0; i < 10; i++) expect((await postMessage(relay.url, smsTo(`+3361234931${i}`))).status).toBe(200);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(await (await fetch(`${relay.url}/readyz`)).json()).toEqual({ status: 'ready', redis: 'unavailable' });
+      server.resume();
+      await waitUntil(async () => ((await (await fetch(`${relay.url}/readyz`)).json()) as { redis?: string }).redis === 'ok', 'Redis to answer again', 15_000, 100);
+    } finally {
+      await relay.close();
+      await gw.close();
+      await server.close();
+    }
+  }, 40_000);
+
   it('starts without Redis (after its connect timeout), says so without the password, and sends', async () => {
     const password = 'pw-Secret-redis-7f3a9c';
     const url = `redis://:${password}@127.0.0.1:${await freePort()}`;

@@ -9,6 +9,10 @@ export interface PrivateRedis {
   kill(): Promise<void>;
   /** Starts it again on the same port, empty. */
   restart(): Promise<void>;
+  /** SIGSTOP: connections stay open and nothing answers, as with a hung server or a partition. */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
   close(): Promise<void>;
 }
 
@@ -49,5 +53,9 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     });
   };
   await start();
-  return { url: `redis://127.0.0.1:${port}`, port, kill, restart: start, close: kill };
+  const close = async () => {
+    child?.kill('SIGCONT');
+    await kill();
+  };
+  return { url: `redis://127.0.0.1:${port}`, port, kill, restart: start, pause: () => child?.kill('SIGSTOP'), resume: () => child?.kill('SIGCONT'), close };
 }
