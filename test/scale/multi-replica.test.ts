@@ -23,6 +23,9 @@ const PER_PHONE = 3;
 const PER_PREFIX = 40;
 const WORKER_CONCURRENCY = 4; // OutboxWorker's default: what one dead replica can have in flight
 const CLIENTS = 12;
+const DEADLINE_MS = 2000;
+/** OutboxWorker leases for the route's deadline + 5 s. */
+const LEASE_MS = DEADLINE_MS + 5000;
 
 type Kind = 'normal' | 'duplicate' | 'hotPhone' | 'hotPrefix';
 interface Job {
@@ -103,11 +106,13 @@ describe('three replicas sharing PostgreSQL and Redis', () => {
     // The gateway takes a message when the request arrives and drops a repeat of a key it already took.
     const taken = new Map<string, { to: string; text: string }>();
     const repeats: string[] = [];
+    // Around the kill the gateway answers slowly, so what the victim sends then is surely still in flight.
+    let slow = false;
     gw.behave((req) => {
       const key = String(req.headers['idempotency-key']);
       if (taken.has(key)) repeats.push(key);
       else taken.set(key, { to: String(req.form?.to), text: String(req.form?.text) });
-      return { status: 200, body: 'OK', delayMs: 50 };
+      return { status: 200, body: 'OK', delayMs: slow ? 1000 : 50 };
     });
 
     const encryptionKey = randomBytes(32).toString('base64');
@@ -122,7 +127,7 @@ describe('three replicas sharing PostgreSQL and Redis', () => {
             storage: { url: db.url, poolSize: 4, encryptionKey },
             redis: { url: redis.url, keyPrefix: redis.keyPrefix, commandTimeoutMs: 5000 },
             endpoints: [{ path: '/fusionauth/sms', route: 'otp', auth: { basic: { username: 'fusionauth', password: TEST_PASSWORD } } }],
-            routes: { otp: { providers: ['gateway'], deadlineMs: 2000, delivery: 'async', async: { backoff: { initialMs: 100, maxMs: 1000 } } } },
+            routes: { otp: { providers: ['gateway'], deadlineMs: DEADLINE_MS, delivery: 'async', async: { backoff: { initialMs: 100, maxMs: 1000 } } } },
             providers: { gateway: httpProviderAt(gw, { timeoutMs: 2000 }) },
             limits: { perPhone: { max: PER_PHONE, windowSeconds: 600 }, perPrefix: { max: PER_PREFIX, windowSeconds: 3600, dropDigits: 3 }, failedAuth: false },
             dedupe: { windowSeconds: 300 },
@@ -152,12 +157,16 @@ describe('three replicas sharing PostgreSQL and Redis', () => {
     const held = () => db.query<{ id: string; lease_until: string }>("SELECT id, lease_until FROM outbox WHERE state = 'leased' AND lease_owner = $1", [owner]);
 
     const kill = async () => {
-      // Mid-delivery: kill it while its worker holds items, so there is something for the others to take over.
-      await waitUntil(async () => (await held()).length > 0, 'the victim to hold leased items', 20_000, 5);
+      // Mid-delivery: kill it while its worker holds an item it claimed after the gateway slowed down (its lease
+      // started after `since`), so the item is surely in flight at the kill and the others must take it over.
+      const since = Date.now();
+      slow = true;
+      await waitUntil(async () => (await held()).some((r) => Number(r.lease_until) - LEASE_MS >= since), 'the victim to hold a slow item', 20_000, 5);
       alive[victim] = false;
       relays[victim].child.kill('SIGKILL');
       await relays[victim].exited;
       killedAt = Date.now();
+      slow = false;
       stranded = await held();
     };
 
