@@ -9,6 +9,7 @@ import { receiverScenario } from './scenarios/receiver';
 import { smppSessionScenario } from './scenarios/smpp-session';
 import { webhookChain } from './scenarios/webhook-chain';
 import { limiterScenario } from './scenarios/limiter';
+import { replicasScenario } from './scenarios/replicas';
 
 /** Add a scenario: a file in bench/scenarios/ exporting a `Scenario`, and one line here. */
 const scenarios: Scenario[] = [
@@ -19,6 +20,7 @@ const scenarios: Scenario[] = [
   limiterScenario,
   jweScenario,
   pushScenario,
+  replicasScenario,
 ];
 
 async function main(): Promise<void> {

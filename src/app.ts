@@ -14,6 +14,7 @@ import { dispatchTargetRouter } from './http/dispatch-target-routes';
 import { redeemRouter } from './http/redeem-route';
 import { requestId } from './http/request-id';
 import { pickHeaders } from './logger';
+import type { FailureBudget } from './push/failure-limiter';
 import type { Dispatcher } from './relay/dispatcher';
 import type { RequestGuard } from './relay/request-guard';
 import type { Store } from './store/store';
@@ -33,6 +34,10 @@ export interface AppDeps {
   guard?: RequestGuard;
   authBudget?: AuthFailureBudget;
   metrics?: RelayMetrics;
+  /** Failed redeems shared by the replicas (`redis.url`); per process without it. */
+  redeemFailures?: FailureBudget;
+  /** `redis.url`'s connection, reported by /readyz. */
+  redis?: { ping(): Promise<boolean> };
 }
 
 /** The whole HTTP surface, without listening: tests drive it with supertest, main.ts serves it. */
@@ -83,12 +88,15 @@ export function createApp(config: Config, deps: AppDeps): Express {
     } catch {
       throw new AppError('unavailable', 'store unreachable');
     }
+    // Redis down leaves the relay ready: what lives there fails open (limits count per process, dedupe lets
+    // messages through), and every replica shares one Redis, so failing here would take all of them out at once.
+    if (deps.redis) return res.json({ status: 'ready', redis: (await deps.redis.ping()) ? 'ok' : 'unavailable' });
     res.json({ status: 'ready' });
   });
 
   app.use(adminDeliveryRoutes({ store, logger, adminToken: config.admin.token, phoneKey: deps.phoneKey }));
   app.use(dispatchTargetRouter(config, { store, logger }));
-  app.use(redeemRouter(config, { store, logger }));
+  app.use(redeemRouter(config, { store, logger, failures: deps.redeemFailures }));
 
   for (const endpoint of config.endpoints) {
     app.use(endpointRouter(endpoint, { dispatcher: deps.dispatcher, logger, bodyLimitBytes: config.server.bodyLimitBytes, guard: deps.guard, authBudget: deps.authBudget, metrics: deps.metrics }));

@@ -14,6 +14,7 @@ import { providerDefinitions } from './providers/registry';
 import { Dispatcher } from './relay/dispatcher';
 import { OutboxWorker } from './relay/outbox-worker';
 import { buildProtection } from './relay/protection';
+import { SharedRedis } from './redis/shared-redis';
 import { createStore } from './store/create-store';
 import type { Store } from './store/store';
 
@@ -30,6 +31,8 @@ export interface RunningRelay {
   worker?: OutboxWorker;
   /** Where /metrics is served when `metrics.port` is set. */
   metricsServer?: http.Server;
+  /** The connection behind `redis.url`, when configured. */
+  redis?: SharedRedis;
   /** Stop accepting, let in-flight requests finish (bounded), then close providers and the store. */
   close(): Promise<void>;
 }
@@ -81,10 +84,16 @@ export async function startRelay(loaded: LoadedConfig, logger: Logger, listen?: 
   const providers = createProviders(loaded, logger, store);
   const phoneKey = await store.secret('phone-digest');
   const metrics = new RelayMetrics();
-  const protection = await buildProtection(loaded, store, logger, metrics).catch(async (e: unknown) => {
+  const redis = config.redis ? new SharedRedis(config.redis, logger, (use) => metrics.redisErrors.inc({ use })) : undefined;
+  if (redis) {
+    metrics.watchRedis(() => redis.up);
+    await redis.ready();
+  }
+  const protection = await buildProtection(loaded, store, logger, metrics, redis).catch(async (e: unknown) => {
     // A refused start (no outbox key for a shared store) must not leave the pool and provider sessions open.
     await Promise.allSettled([...providers.values()].map((p) => p.close?.()));
     await store.close();
+    await redis?.close();
     throw e;
   });
   let worker: OutboxWorker | undefined;
@@ -103,7 +112,18 @@ export async function startRelay(loaded: LoadedConfig, logger: Logger, listen?: 
   });
   if (protection.cipher) worker = new OutboxWorker({ store, dispatcher, cipher: protection.cipher, routes: config.routes, logger });
   const state: AppState = { shuttingDown: false };
-  const app = createApp(config, { store, dispatcher, logger, state, phoneKey, guard: protection.guard, authBudget: protection.limits.failedAuth, metrics });
+  const app = createApp(config, {
+    store,
+    dispatcher,
+    logger,
+    state,
+    phoneKey,
+    guard: protection.guard,
+    authBudget: protection.limits.failedAuth,
+    metrics,
+    redeemFailures: protection.redeemFailures,
+    redis,
+  });
   const server = createHttpServer(loaded, app);
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
@@ -142,7 +162,8 @@ export async function startRelay(loaded: LoadedConfig, logger: Logger, listen?: 
       await new Promise<void>((ok) => (metricsServer ? metricsServer.close(() => ok()) : ok()));
       await Promise.allSettled([...providers.values()].map((p) => p.close?.()));
       await store.close();
+      await redis?.close();
     })());
 
-  return { url: `${scheme}://${shownHost}:${port}`, port, app, server, store, providers, state, metrics, worker, metricsServer, close };
+  return { url: `${scheme}://${shownHost}:${port}`, port, app, server, store, providers, state, metrics, worker, metricsServer, redis, close };
 }

@@ -115,6 +115,7 @@ export function collectSecrets(config: Config): string[] {
   // A password written into the database URL is as secret as any other, whether or not it came through ${…}.
   out.push(...databaseUrlSecrets(config.storage.url));
   if (config.metrics.token) out.push(config.metrics.token);
+  if (config.redis) out.push(...databaseUrlSecrets(config.redis.url));
   if (config.storage.encryptionKey) out.push(config.storage.encryptionKey, ...config.storage.previousEncryptionKeys);
   for (const e of config.endpoints) {
     if (e.auth.basic) out.push(e.auth.basic.password);

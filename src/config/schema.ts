@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { providerDefinitions } from '../providers/registry';
 import { dedupeSchema, limitsSchema } from './limits-schema';
 import { asyncSchema, breakerOverride, breakerSchema, deliveryMode, metricsSchema, storageKeys } from './reliability-schema';
+import { redisSchema } from './redis-schema';
 
 const cidr = z.string().refine(
   (v) => {
@@ -139,6 +140,7 @@ export const configSchema = z
     breaker: breakerSchema,
     metrics: metricsSchema,
     push: pushSchema.default(pushSchema.parse({})),
+    redis: redisSchema,
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();

@@ -64,6 +64,12 @@ export class RelayMetrics {
     labelNames: ['endpoint'] as const,
     registers: [this.registry],
   });
+  readonly redisErrors = new Counter({
+    name: 'relay_redis_errors_total',
+    help: 'Redis commands that failed (down, timed out) and fell back, by use: limits and redeem count in this process, dedupe lets the message through.',
+    labelNames: ['use'] as const,
+    registers: [this.registry],
+  });
   readonly breakerTransitions = new Counter({
     name: 'relay_breaker_transitions_total',
     help: 'Circuit breaker state changes, by provider and new state.',
@@ -105,6 +111,18 @@ export class RelayMetrics {
 
   watchOutbox(counts: () => Promise<Record<OutboxState, number>>): void {
     this.outboxCounts = counts;
+  }
+
+  /** Only a relay with `redis.url` has the gauge: a 0 would otherwise read as an outage. */
+  watchRedis(up: () => boolean): void {
+    new Gauge({
+      name: 'relay_redis_up',
+      help: '1 while the Redis connection is ready, 0 while limits and dedupe fall back to this process.',
+      registers: [this.registry],
+      collect() {
+        this.set(up() ? 1 : 0);
+      },
+    });
   }
 }
 

@@ -2,7 +2,7 @@ import express, { type Router } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema';
 import { AppError } from '../errors';
-import { FailureLimiter } from '../push/failure-limiter';
+import { FailureLimiter, type FailureBudget } from '../push/failure-limiter';
 import { RedeemService } from '../push/redeem';
 import type { Store } from '../store/store';
 
@@ -11,6 +11,8 @@ export interface RedeemRouteDeps {
   logger: Logger;
   /** A seam for tests of expiry. */
   now?: () => number;
+  /** Failed redeems shared by every replica (`redis.url`); in this process's memory without it. */
+  failures?: FailureBudget;
 }
 
 /**
@@ -22,12 +24,12 @@ export function redeemRouter(config: Config, deps: RedeemRouteDeps): Router {
   const log = deps.logger.child({ api: 'redeem' });
   const now = deps.now ?? Date.now;
   const service = new RedeemService(deps.store.redeemTokens, now);
-  const limiter = new FailureLimiter(config.push.redeemMaxFailures, config.push.redeemFailureWindowSeconds * 1000, now);
+  const limiter = deps.failures ?? new FailureLimiter(config.push.redeemMaxFailures, config.push.redeemFailureWindowSeconds * 1000, now);
   const router = express.Router({ caseSensitive: true, strict: true });
 
   router.post('/redeem', async (req, _res, next) => {
     const source = req.ip ?? 'unknown';
-    const wait = limiter.blockedFor(source);
+    const wait = await limiter.blockedFor(source);
     if (wait > 0) {
       log.warn({ source }, 'redeem refused: too many failed attempts from this address');
       const seconds = Math.ceil(wait / 1000);
@@ -39,12 +41,12 @@ export function redeemRouter(config: Config, deps: RedeemRouteDeps): Router {
     const source = req.ip ?? 'unknown';
     const token = (req.body as { token?: unknown } | undefined)?.token;
     if (typeof token !== 'string') {
-      limiter.fail(source);
+      await limiter.fail(source);
       throw new AppError('invalidBody', 'the body must be {"token": "…"}');
     }
     const content = await service.redeem(token);
     if (!content) {
-      limiter.fail(source);
+      await limiter.fail(source);
       log.warn({ source }, 'redeem refused: unknown, expired or used token');
       throw new AppError('invalidRedeemToken', 'the token is unknown, expired or already redeemed');
     }

@@ -9,8 +9,8 @@ export interface DedupeEntry {
 }
 
 /**
- * Where dedupe keys live: in this process for now (memory-dedupe-store.ts); a store shared by replicas is one
- * more implementation of these four calls (`reserve` is Redis's SET NX PX).
+ * Where dedupe keys live: in this process (memory-dedupe-store.ts) or in Redis shared by every replica
+ * (redis-dedupe-store.ts, where `reserve` is SET NX PX).
  */
 export interface DedupeStore {
   /** Atomically marks `key` as being sent unless it is already there; answers what was there. */
@@ -81,10 +81,21 @@ export class Dedupe {
 
   private async first<T extends FirstOutcome>(key: string, pendingMs: number, send: () => Promise<T>): Promise<DedupeAnswer<T>> {
     const { store, windowMs } = this.opts;
-    const prior = await store.reserve(key, pendingMs + 1000);
-    if (prior) {
-      const earlier = await this.earlier(key, prior, pendingMs);
+    const until = Date.now() + pendingMs;
+    for (;;) {
+      const prior = await store.reserve(key, pendingMs + 1000);
+      if (!prior) break;
+      const earlier = await this.earlier(key, prior, until);
+      if (earlier === 'released') {
+        // The first (on another replica) failed and gave the key back: reserve again, so that of several
+        // waiters one sends and the others wait for it, rather than all sending at once.
+        if (Date.now() < until) continue;
+        break;
+      }
       if (earlier) return { outcome: earlier, duplicate: true };
+      // Its delivery gave up (a retry gets a new chance), or it is still pending at our deadline (its replica
+      // likely died mid-send): send.
+      break;
     }
     let outcome: T;
     try {
@@ -97,16 +108,20 @@ export class Dedupe {
     return { outcome, duplicate: false };
   }
 
-  /** The earlier delivery, if it stands: waits while another replica is still sending it. */
-  private async earlier(key: string, prior: DedupeEntry, pendingMs: number): Promise<FirstOutcome | undefined> {
+  /**
+   * The earlier delivery, if it stands: waits while another replica is still sending it, polling the key (a
+   * duplicate in flight on another replica is rare, and polling needs no second connection, which pub/sub would).
+   * `released` when the key disappeared while waiting: the first failed.
+   */
+  private async earlier(key: string, prior: DedupeEntry, until: number): Promise<FirstOutcome | 'released' | undefined> {
     let entry: DedupeEntry | undefined = prior;
-    const until = Date.now() + pendingMs;
     while (entry && !entry.id) {
       if (Date.now() > until) return undefined;
-      await sleep(this.opts.pollMs ?? 100);
+      await sleep(Math.max(1, Math.min(this.opts.pollMs ?? 50, until - Date.now())));
       entry = await this.opts.store.get(key);
     }
-    if (!entry?.id) return undefined;
+    if (!entry) return 'released';
+    if (!entry.id) return undefined;
     const record = await this.opts.deliveries.get(entry.id);
     if (!record || GAVE_UP.has(record.status)) return undefined;
     return { id: record.id, status: record.status };

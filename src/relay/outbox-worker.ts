@@ -56,6 +56,8 @@ export class OutboxWorker {
   }
 
   start(): void {
+    // The owner is what `lease_owner` holds in the outbox: this line maps a stuck lease to the process that took it.
+    this.opts.logger.info({ owner: this.owner, concurrency: this.concurrency, leaseMs: this.leaseMs }, 'outbox worker started');
     this.schedule(0);
   }
 

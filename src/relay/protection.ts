@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load-config';
 import type { RelayMetrics } from '../http/metrics';
+import { SharedFailureLimiter, type FailureBudget } from '../push/failure-limiter';
+import type { SharedRedis } from '../redis/shared-redis';
 import { resolveOutboxKeys } from '../store/encryption-key';
 import { MessageCipher } from '../store/message-cipher';
 import type { Store } from '../store/store';
@@ -9,6 +11,7 @@ import { Dedupe } from './dedupe';
 import { createCounterFactory } from './limits/create-counters';
 import { Limits } from './limits/limits';
 import { MemoryDedupeStore } from './memory-dedupe-store';
+import { failOpen, RedisDedupeStore } from './redis-dedupe-store';
 import { RequestGuard } from './request-guard';
 
 export interface Protection {
@@ -17,10 +20,12 @@ export interface Protection {
   guard: RequestGuard;
   /** Present when some route is `delivery: async`. */
   cipher?: MessageCipher;
+  /** Failed redeems shared through Redis; absent without `redis.url` (the redeem route then counts in memory). */
+  redeemFailures?: FailureBudget;
 }
 
 /** Breakers, limits, dedupe and the outbox key, built from configuration in one place. */
-export async function buildProtection(loaded: LoadedConfig, store: Store, logger: Logger, metrics: RelayMetrics): Promise<Protection> {
+export async function buildProtection(loaded: LoadedConfig, store: Store, logger: Logger, metrics: RelayMetrics, redis?: SharedRedis): Promise<Protection> {
   const { config } = loaded;
   const breakers = createBreakers(config.breaker, config.providers as Record<string, { breaker?: false | object }>, (provider, from, to) => {
     metrics.breakerTransitions.inc({ provider, state: to });
@@ -32,14 +37,15 @@ export async function buildProtection(loaded: LoadedConfig, store: Store, logger
   metrics.watchOutbox(() => store.outbox.counts());
 
   const limits = new Limits(config.limits, {
-    counters: createCounterFactory(),
+    counters: redis ? createCounterFactory({ kind: 'redis', client: redis.client, onError: (err) => redis.failed('limits', err) }) : createCounterFactory(),
     hashKey: await store.secret('limit-key'),
     logger,
     onHit: (rule) => metrics.limitHits.inc({ rule }),
   });
+  const dedupeStore = redis ? failOpen(new RedisDedupeStore(redis.client), (err) => redis.failed('dedupe', err)) : new MemoryDedupeStore();
   const dedupe =
     config.dedupe.windowSeconds > 0
-      ? new Dedupe({ windowMs: config.dedupe.windowSeconds * 1000, hashKey: await store.secret('dedupe-key'), store: new MemoryDedupeStore(), deliveries: store.deliveries })
+      ? new Dedupe({ windowMs: config.dedupe.windowSeconds * 1000, hashKey: await store.secret('dedupe-key'), store: dedupeStore, deliveries: store.deliveries })
       : undefined;
   const guard = new RequestGuard({ limits, dedupe, routes: config.routes, onDuplicate: (endpoint) => metrics.duplicates.inc({ endpoint }) });
 
@@ -49,5 +55,14 @@ export async function buildProtection(loaded: LoadedConfig, store: Store, logger
     logger.info({ keySource: keys.source }, 'outbox encryption key loaded');
     cipher = new MessageCipher(keys.current, keys.previous);
   }
-  return { breakers, limits, guard, cipher };
+  const redeemFailures = redis
+    ? new SharedFailureLimiter(
+        createCounterFactory({ kind: 'redis', client: redis.client, onError: (err) => redis.failed('redeem', err) })({
+          name: 'redeemFailures',
+          max: config.push.redeemMaxFailures - 1,
+          windowSeconds: config.push.redeemFailureWindowSeconds,
+        }),
+      )
+    : undefined;
+  return { breakers, limits, guard, cipher, redeemFailures };
 }

@@ -87,6 +87,8 @@ describe('docker-compose.yml', () => {
     expect(secrets).toContain(exampleEnv.RELAY_DB_PASSWORD);
     expect(envOf('postgres').POSTGRES_PASSWORD).toBe(decodeURIComponent(db.password));
     expect(config.server.port).toBe(Number(envOf('relay').RELAY_HEALTHCHECK_PORT));
+    // Limits and dedupe shared through the compose Redis, as a scaled-out deployment needs.
+    expect(services[new URL(config.redis!.url).hostname]).toBeDefined();
   });
 
   describe('FusionAuth kickstart', () => {

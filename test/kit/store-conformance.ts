@@ -2,6 +2,7 @@ import type { Store } from '../../src/store/store';
 import { deliveriesSection } from './store/deliveries-section';
 import { lifecycleSection } from './store/lifecycle-section';
 import { outboxSection } from './store/outbox-section';
+import { pushSection } from './store/push-section';
 import { secretsSection } from './store/secrets-section';
 import type { StoreKit, StoreSection } from './store/store-kit';
 
@@ -31,7 +32,7 @@ export interface StoreConformanceSpec {
   notShared?: string;
 }
 
-const sections: readonly StoreSection[] = [lifecycleSection, secretsSection, deliveriesSection, outboxSection];
+const sections: readonly StoreSection[] = [lifecycleSection, secretsSection, deliveriesSection, outboxSection, pushSection];
 
 export function describeStoreConformance(spec: StoreConformanceSpec): void {
   describe(`${spec.name} store: conformance kit`, () => {

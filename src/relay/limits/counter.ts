@@ -1,7 +1,6 @@
 /**
- * The one thing every velocity rule needs from a backend: count a hit on a key inside a window. In memory on one
- * node now (memory-counter.ts); a shared store for several replicas is one more file beside it and one more case
- * in create-counters.ts.
+ * The one thing every velocity rule needs from a backend: count a hit on a key inside a window. In this process
+ * (memory-counter.ts) or in Redis shared by every replica (redis-counter.ts); create-counters.ts picks one.
  */
 export interface CounterSpec {
   /** Unique per rule: keys of different rules never meet. */

@@ -19,7 +19,7 @@ interface Rule {
  * Per number, per number prefix, per country per day, in total per day: counted from the narrowest to the
  * broadest, stopping at the first refusal, so a pumping run refused by its prefix never spends the country's or
  * the relay's daily budget that real users need. Numbers and prefixes are counted under a keyed hash, never in
- * clear (the same holds once the counters live in a shared store).
+ * clear, in memory and in Redis alike.
  */
 export class VelocityRules {
   private readonly rules: Rule[] = [];
