@@ -11,7 +11,7 @@ const usage = `device keys --type rsa2048|rsa4096|p256|p384|p521|x25519 --out DI
   device register --relay URL --keys DIR --target FCM_TOKEN (--user-id ID | --username NAME) [--phone +E164]
                   [--name NAME] [--admin-token T (or RELAY_ADMIN_TOKEN)] [--cacert FILE]
   device decrypt --keys DIR (NMA_DATA | --mock URL) [--redeem] [--cacert FILE]
-  device redeem --url REDEEM_URL TOKEN [--cacert FILE]
+  device redeem --url REDEEM_URL --token TOKEN [--cacert FILE]   (a token may start with '-': give it with --token)
   device patch --keys DIR (--target NEW_TOKEN | --opt-out) [--name NAME] [--cacert FILE]`;
 
 function need(value: string | undefined, flag: string): string {
@@ -45,6 +45,7 @@ export const deviceCommand: Command = {
         name: { type: 'string' },
         mock: { type: 'string' },
         redeem: { type: 'boolean', default: false },
+        token: { type: 'string' },
         url: { type: 'string' },
         'opt-out': { type: 'boolean', default: false },
         cacert: { type: 'string' },
@@ -103,7 +104,7 @@ export const deviceCommand: Command = {
         return;
       }
       case 'redeem':
-        return report(ctx, 'redeem', await redeemToken(need(values.url, '--url'), need(positionals[0], 'TOKEN'), http));
+        return report(ctx, 'redeem', await redeemToken(need(values.url, '--url'), need(values.token ?? positionals[0], '--token'), http));
       case 'patch': {
         const keysDir = dir('keys');
         const keys = await loadDeviceKeys(keysDir);

@@ -76,7 +76,7 @@ describe('mock-fcm and device commands', () => {
     expect(decrypted.header).toMatchObject({ alg: 'ECDH-ES+A256KW', enc: 'A256CBC-HS512' });
     expect(decrypted.plaintext).toMatchObject({ code: '482913', redeem_url: `${relay.url}/redeem` });
     expect(redeemed).toMatchObject({ code: '482913', text: 'Two Factor Code: 482913' });
-    await expect(deviceCommand.run(['redeem', '--url', `${relay.url}/redeem`, decrypted.plaintext.token as string], ctx())).rejects.toThrow(/answered 404/);
+    await expect(deviceCommand.run(['redeem', '--url', `${relay.url}/redeem`, '--token', decrypted.plaintext.token as string], ctx())).rejects.toThrow(/answered 404/);
   });
 
   it('patch --opt-out: the next message goes to SMS', async () => {
