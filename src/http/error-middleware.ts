@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { AppError } from '../errors';
+import { StoreUnavailableError } from '../store/store-unavailable';
 
 interface BodyParserError extends Error {
   type?: string;
@@ -34,6 +35,7 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
     const appErr = known ?? new AppError('internal', 'internal error');
     const log = (req as { log?: Logger }).log ?? logger;
     if (!known) log.error({ err }, 'unhandled error');
+    else if (err instanceof StoreUnavailableError) log.error({ code: appErr.code, store: err.engine, reason: err.reason }, 'store unavailable');
     else if (appErr.status >= 500) log.error({ code: appErr.code, reason: appErr.message }, 'request failed');
     else log.warn({ code: appErr.code, reason: appErr.message }, 'request refused');
     if (res.headersSent) return res.end();

@@ -8,6 +8,7 @@ import type { RelayMetrics } from '../http/metrics';
 import type { AttemptRecord, DeliveryStatus } from '../store/delivery-log';
 import type { MessageCipher } from '../store/message-cipher';
 import type { Store } from '../store/store';
+import { StoreUnavailableError } from '../store/store-unavailable';
 import type { CircuitBreaker } from './circuit-breaker';
 
 export interface DispatcherDeps {
@@ -119,13 +120,13 @@ export class Dispatcher {
     const started = Date.now();
     const result = await this.attemptRoute({ routeName: endpoint.route, message, deliveryId: record.id, deadline: started + route.deadlineMs, log });
     if (result.ok) {
-      await store.deliveries.finish(record.id, 'delivered', result.attempt, result.providerMessageId);
+      await this.record(store.deliveries.finish(record.id, 'delivered', result.attempt, result.providerMessageId), log, 'the delivery');
       this.count(endpoint.route, 'delivered');
       log.info({ provider: result.provider, attempts: result.attempts.length, ms: Math.round(Date.now() - started) }, 'delivered');
       return { id: record.id, status: 'delivered', providerMessageId: result.providerMessageId, provider: result.provider };
     }
 
-    await store.deliveries.setStatus(record.id, 'failed');
+    await this.record(store.deliveries.setStatus(record.id, 'failed'), log, 'the failure');
     this.count(endpoint.route, 'failed');
     const summary = result.attempts.map((a) => ({ provider: a.provider, verdict: a.verdict, vendorStatus: a.vendorStatus, vendorCode: a.vendorCode }));
     switch (result.reason) {
@@ -213,7 +214,7 @@ export class Dispatcher {
           at: new Date().toISOString(),
         };
         attempts.push(skipped);
-        await store.deliveries.addAttempt(run.deliveryId, skipped);
+        await this.record(store.deliveries.addAttempt(run.deliveryId, skipped), log, 'a skipped provider');
         this.deps.metrics?.attempts.inc({ provider: provider.name, outcome: 'circuit_open' });
         probeInMs = Math.min(probeInMs, breaker.retryInMs());
         continue;
@@ -262,7 +263,7 @@ export class Dispatcher {
           at: new Date().toISOString(),
         };
         attempts.push(attempt);
-        await store.deliveries.addAttempt(run.deliveryId, attempt);
+        await this.record(store.deliveries.addAttempt(run.deliveryId, attempt), log, 'a failed attempt');
         // A permanent verdict means the vendor answered sensibly about this message: it is alive.
         if (stopped) breaker?.abandon();
         else if (err.verdict === 'permanent') breaker?.success();
@@ -291,6 +292,19 @@ export class Dispatcher {
     if (deadlinePassed) return { ok: false, reason: 'deadline', attempts, permanent: false, retryAfterMs };
     if (tried === 0) return { ok: false, reason: 'circuitOpen', attempts, permanent: false, retryAfterMs: Number.isFinite(probeInMs) ? probeInMs : undefined };
     return { ok: false, reason: 'failed', attempts, permanent, retryAfterMs };
+  }
+
+  /**
+   * Once a message is on its way, a delivery-log write that the store cannot take must not stop it: the person
+   * waiting for the code matters more than the record, and the answer still says what happened. The gap is logged.
+   */
+  private async record(write: Promise<void>, log: Logger, what: string): Promise<void> {
+    try {
+      await write;
+    } catch (e) {
+      if (!(e instanceof StoreUnavailableError)) throw e;
+      log.error({ store: e.engine, reason: e.reason }, `store unavailable: ${what} is missing from the delivery log`);
+    }
   }
 
   private observe(provider: string, outcome: string, latencyMs: number): void {

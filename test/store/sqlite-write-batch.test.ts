@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
+import { StoreUnavailableError } from '../../src/store/store-unavailable';
 
 const delivery = (n: number) => ({
   endpoint: '/fusionauth/sms',
@@ -43,9 +44,23 @@ describe('SQLite group commit', () => {
       latencyMs: 1,
       at: new Date().toISOString(),
     });
-    await expect(bad).rejects.toThrow(/FOREIGN KEY/);
+    // Matched by message: the addon makes SqliteErrors with the first-loaded class, from another test file's realm.
+    await expect(bad).rejects.toMatchObject({ name: 'SqliteError', message: expect.stringMatching(/FOREIGN KEY/) });
     const record = await good;
     expect(await store.deliveries.get(record.id)).toBeDefined();
+    observer.close();
+    await store.close();
+  });
+
+  it('a write that makes SQLite roll the whole batch back (disk full) fails the whole batch as unavailable, and nothing after it commits alone', async () => {
+    const { store, observer } = await storeWithObserver();
+    store.db.pragma(`max_page_count = ${store.db.pragma('page_count', { simple: true }) as number}`);
+    // One turn of the event loop: all of these share one transaction, and some record needs a page there is no room for.
+    const settled = await Promise.allSettled(Array.from({ length: 300 }, (_, i) => store.deliveries.create(delivery(i))));
+    const failed = settled.filter((s) => s.status === 'rejected').map((s) => (s as PromiseRejectedResult).reason as unknown);
+    expect(failed).toHaveLength(300);
+    for (const e of failed) expect(e).toMatchObject({ constructor: StoreUnavailableError, reason: expect.stringMatching(/^SQLITE_FULL/) });
+    expect(observer.prepare('SELECT COUNT(*) AS n FROM deliveries').get()).toEqual({ n: 0 });
     observer.close();
     await store.close();
   });

@@ -40,6 +40,10 @@ export class WriteBatch {
           try {
             this.db.transaction(w.write)();
           } catch (e) {
+            // SQLITE_FULL, _IOERR, _BUSY and _NOMEM may roll the whole transaction back, not just the savepoint. The
+            // writes before this one are then gone, and the ones after would each commit on their own while their
+            // callers are told the batch failed: fail the whole batch with this error instead.
+            if (!this.db.inTransaction) throw e;
             failures.set(w, e ?? new Error('write failed'));
           }
         }
