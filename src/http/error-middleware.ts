@@ -11,6 +11,8 @@ interface BodyParserError extends Error {
 /** body-parser's failures are the caller's, never ours: give each its precise 4xx. */
 function fromBodyParser(e: BodyParserError): AppError | undefined {
   switch (e.type) {
+    case 'entity.parse.failed':
+      return new AppError('invalidJson', 'the body is not valid JSON');
     case 'entity.too.large':
       return new AppError('tooLarge', 'the body is larger than this endpoint accepts');
     case 'encoding.unsupported':
