@@ -257,7 +257,8 @@ export class Dispatcher {
           outcome: 'failed',
           verdict: err.verdict,
           vendorStatus: err.vendorStatus,
-          vendorCode: err.vendorCode,
+          // A vendor code can be the vendor's own text (a chained relay's generalErrors code), so it is cleaned too.
+          vendorCode: err.vendorCode === undefined ? undefined : this.clean(err.vendorCode, message),
           error: this.clean(err.message, message),
           latencyMs: performance.now() - attemptStart,
           at: new Date().toISOString(),
@@ -271,7 +272,7 @@ export class Dispatcher {
         this.observe(provider.name, stopped ? 'aborted' : timedOut ? 'timeout' : err.verdict, attempt.latencyMs);
         if (err.retryAfterMs !== undefined) retryAfterMs = Math.max(retryAfterMs ?? 0, err.retryAfterMs);
         log.warn(
-          { provider: provider.name, verdict: err.verdict, vendorStatus: err.vendorStatus, vendorCode: err.vendorCode, error: attempt.error },
+          { provider: provider.name, verdict: err.verdict, vendorStatus: err.vendorStatus, vendorCode: attempt.vendorCode, error: attempt.error },
           'provider failed',
         );
         if (stopped) {
@@ -317,9 +318,9 @@ export class Dispatcher {
     this.deps.metrics?.deliveries.inc({ route, status });
   }
 
-  /** Vendor messages can echo what they were sent; strip secrets, the text and the code before storing or answering. */
+  /** Vendor answers can echo what they were sent; strip secrets, the text, the number and the code before storing, logging or answering. */
   private clean(text: string, message: Message): string {
-    const sensitive = [...this.deps.secrets, message.text, message.to];
+    const sensitive = [...this.deps.secrets, message.text, message.to, message.to.replace(/^\+/, '')];
     if (message.code) sensitive.push(message.code);
     return scrub(text, sensitive).slice(0, 500);
   }
