@@ -52,15 +52,18 @@ describe('SQLite group commit', () => {
     await store.close();
   });
 
-  it('a write that makes SQLite roll the whole batch back (disk full) fails the whole batch as unavailable, and nothing after it commits alone', async () => {
+  it('a full disk mid-batch: every write is either committed and resolved, or refused as unavailable; none is both or neither', async () => {
     const { store, observer } = await storeWithObserver();
     store.db.pragma(`max_page_count = ${store.db.pragma('page_count', { simple: true }) as number}`);
-    // One turn of the event loop: all of these share one transaction, and some record needs a page there is no room for.
+    // One turn of the event loop: these share one batch, and some record needs a page there is no room for.
+    // SQLITE_FULL may roll the whole transaction back, not just the failing write.
     const settled = await Promise.allSettled(Array.from({ length: 300 }, (_, i) => store.deliveries.create(delivery(i))));
     const failed = settled.filter((s) => s.status === 'rejected').map((s) => (s as PromiseRejectedResult).reason as unknown);
-    expect(failed).toHaveLength(300);
+    const made = settled.filter((s) => s.status === 'fulfilled').map((s) => (s as PromiseFulfilledResult<{ id: string }>).value.id);
+    expect(failed.length).toBeGreaterThan(0);
     for (const e of failed) expect(e).toMatchObject({ constructor: StoreUnavailableError, reason: expect.stringMatching(/^SQLITE_FULL/) });
-    expect(observer.prepare('SELECT COUNT(*) AS n FROM deliveries').get()).toEqual({ n: 0 });
+    const rows = (observer.prepare('SELECT id FROM deliveries').all() as { id: string }[]).map((r) => r.id);
+    expect(rows.sort()).toEqual(made.sort());
     observer.close();
     await store.close();
   });

@@ -8,8 +8,8 @@ interface QueuedWrite {
 /**
  * Group commit: writes queued during one turn of the event loop share one transaction, so concurrent requests pay
  * for one WAL commit between them instead of one each (measured: 72 µs per message alone, 48 µs in fives). Each
- * caller's promise resolves only once its write is committed, so nothing is acknowledged before it is durable; each
- * write runs in its own savepoint, so one that fails (a foreign key, say) is refused alone.
+ * caller's promise resolves only once its write is committed, so nothing is acknowledged before it is durable. When
+ * one write fails (a foreign key, say) the batch is replayed write by write, so that one alone is refused.
  */
 export class WriteBatch {
   private queue: QueuedWrite[] = [];
@@ -33,25 +33,24 @@ export class WriteBatch {
     this.queue = [];
     this.scheduled = false;
     if (batch.length === 0) return;
-    const failures = new Map<QueuedWrite, unknown>();
     try {
       this.db.transaction(() => {
-        for (const w of batch) {
-          try {
-            this.db.transaction(w.write)();
-          } catch (e) {
-            // SQLITE_FULL, _IOERR, _BUSY and _NOMEM may roll the whole transaction back, not just the savepoint. The
-            // writes before this one are then gone, and the ones after would each commit on their own while their
-            // callers are told the batch failed: fail the whole batch with this error instead.
-            if (!this.db.inTransaction) throw e;
-            failures.set(w, e ?? new Error('write failed'));
-          }
-        }
+        for (const w of batch) w.write();
       })();
-    } catch (e) {
-      for (const w of batch) w.settle(e ?? new Error('commit failed'));
+    } catch {
+      // Something in the batch failed and the whole batch rolled back: replay each write in its own transaction,
+      // so only the one that fails is refused. A failure is rare (a missing delivery, a full disk), so the common
+      // path pays for no savepoints.
+      for (const w of batch) {
+        try {
+          this.db.transaction(w.write)();
+          w.settle();
+        } catch (e) {
+          w.settle(e ?? new Error('write failed'));
+        }
+      }
       return;
     }
-    for (const w of batch) w.settle(failures.get(w));
+    for (const w of batch) w.settle();
   }
 }
