@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { scrub } from '../../redact';
 import { databaseUrlSecrets, redactDatabaseUrl } from '../database-url';
 import type { Store } from '../store';
-import { translateFailures } from '../store-unavailable';
+import { translateFailures, type UnavailableClassifier } from '../store-unavailable';
 import { describeDatabaseError } from './describe-error';
 import { migrate } from './migrations';
 import { PostgresDeliveryLog } from './postgres-delivery-log';
@@ -29,7 +29,7 @@ export class PostgresStore implements Store {
   readonly redeemTokens: PostgresRedeemTokens;
   readonly requestIds: PostgresRequestIds;
   private closing?: Promise<void>;
-  private readonly unavailable;
+  private readonly unavailable: UnavailableClassifier;
 
   private constructor(
     private readonly pool: Pool,
