@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { AppError } from '../errors';
+import { StoreUnavailableError } from '../store/store-unavailable';
 
 interface BodyParserError extends Error {
   type?: string;
@@ -10,6 +11,8 @@ interface BodyParserError extends Error {
 /** body-parser's failures are the caller's, never ours: give each its precise 4xx. */
 function fromBodyParser(e: BodyParserError): AppError | undefined {
   switch (e.type) {
+    case 'entity.parse.failed':
+      return new AppError('invalidJson', 'the body is not valid JSON');
     case 'entity.too.large':
       return new AppError('tooLarge', 'the body is larger than this endpoint accepts');
     case 'encoding.unsupported':
@@ -34,6 +37,7 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
     const appErr = known ?? new AppError('internal', 'internal error');
     const log = (req as { log?: Logger }).log ?? logger;
     if (!known) log.error({ err }, 'unhandled error');
+    else if (err instanceof StoreUnavailableError) log.error({ code: appErr.code, store: err.engine, reason: err.reason }, 'store unavailable');
     else if (appErr.status >= 500) log.error({ code: appErr.code, reason: appErr.message }, 'request failed');
     else log.warn({ code: appErr.code, reason: appErr.message }, 'request refused');
     if (res.headersSent) return res.end();

@@ -9,6 +9,7 @@ import type { RelayMetrics } from '../http/metrics';
 import type { AttemptRecord, DeliveryStatus } from '../store/delivery-log';
 import type { MessageCipher } from '../store/message-cipher';
 import type { Store } from '../store/store';
+import { StoreUnavailableError } from '../store/store-unavailable';
 import type { CircuitBreaker } from './circuit-breaker';
 
 export interface DispatcherDeps {
@@ -126,13 +127,13 @@ export class Dispatcher {
     const started = Date.now();
     const result = await this.attemptRoute({ routeName: endpoint.route, message, deliveryId: record.id, deadline: started + route.deadlineMs, log });
     if (result.ok) {
-      await store.deliveries.finish(record.id, 'delivered', result.attempt, result.providerMessageId);
+      await this.record(store.deliveries.finish(record.id, 'delivered', result.attempt, result.providerMessageId), log, 'the delivery');
       this.count(endpoint.route, 'delivered');
       log.info({ provider: result.provider, attempts: result.attempts.length, ms: Math.round(Date.now() - started) }, 'delivered');
       return { id: record.id, status: 'delivered', providerMessageId: result.providerMessageId, provider: result.provider };
     }
 
-    await store.deliveries.setStatus(record.id, 'failed');
+    await this.record(store.deliveries.setStatus(record.id, 'failed'), log, 'the failure');
     this.count(endpoint.route, 'failed');
     const summary = result.attempts.map((a) => ({ provider: a.provider, verdict: a.verdict, vendorStatus: a.vendorStatus, vendorCode: a.vendorCode }));
     switch (result.reason) {
@@ -220,7 +221,7 @@ export class Dispatcher {
           at: new Date().toISOString(),
         };
         attempts.push(skipped);
-        await store.deliveries.addAttempt(run.deliveryId, skipped);
+        await this.record(store.deliveries.addAttempt(run.deliveryId, skipped), log, 'a skipped provider');
         this.deps.metrics?.attempts.inc({ provider: provider.name, outcome: 'circuit_open' });
         probeInMs = Math.min(probeInMs, breaker.retryInMs());
         continue;
@@ -264,13 +265,14 @@ export class Dispatcher {
           outcome: 'failed',
           verdict: err.verdict,
           vendorStatus: err.vendorStatus,
-          vendorCode: err.vendorCode,
+          // A vendor code can be the vendor's own text (a chained relay's generalErrors code), so it is cleaned too.
+          vendorCode: err.vendorCode === undefined ? undefined : this.clean(err.vendorCode, message),
           error: this.clean(err.message, message),
           latencyMs: performance.now() - attemptStart,
           at: new Date().toISOString(),
         };
         attempts.push(attempt);
-        await store.deliveries.addAttempt(run.deliveryId, attempt);
+        await this.record(store.deliveries.addAttempt(run.deliveryId, attempt), log, 'a failed attempt');
         // A permanent verdict means the vendor answered sensibly about this message: it is alive.
         if (stopped) breaker?.abandon();
         else if (err.verdict === 'permanent') breaker?.success();
@@ -278,7 +280,7 @@ export class Dispatcher {
         this.observe(provider.name, stopped ? 'aborted' : timedOut ? 'timeout' : err.verdict, attempt.latencyMs);
         if (err.retryAfterMs !== undefined) retryAfterMs = Math.max(retryAfterMs ?? 0, err.retryAfterMs);
         log.warn(
-          { provider: provider.name, verdict: err.verdict, vendorStatus: err.vendorStatus, vendorCode: err.vendorCode, error: attempt.error },
+          { provider: provider.name, verdict: err.verdict, vendorStatus: err.vendorStatus, vendorCode: attempt.vendorCode, error: attempt.error },
           'provider failed',
         );
         if (stopped) {
@@ -304,6 +306,19 @@ export class Dispatcher {
     return { ok: false, reason: 'failed', attempts, permanent, retryAfterMs };
   }
 
+  /**
+   * Once a message is on its way, a delivery-log write that the store cannot take must not stop it: the person
+   * waiting for the code matters more than the record, and the answer still says what happened. The gap is logged.
+   */
+  private async record(write: Promise<void>, log: Logger, what: string): Promise<void> {
+    try {
+      await write;
+    } catch (e) {
+      if (!(e instanceof StoreUnavailableError)) throw e;
+      log.error({ store: e.engine, reason: e.reason }, `store unavailable: ${what} is missing from the delivery log`);
+    }
+  }
+
   private observe(provider: string, outcome: string, latencyMs: number): void {
     this.deps.metrics?.attempts.inc({ provider, outcome });
     this.deps.metrics?.attemptSeconds.observe({ provider }, latencyMs / 1000);
@@ -314,9 +329,9 @@ export class Dispatcher {
     this.deps.metrics?.deliveries.inc({ route, status });
   }
 
-  /** Vendor messages can echo what they were sent; strip secrets, the text and the code before storing or answering. */
+  /** Vendor answers can echo what they were sent; strip secrets, the text, the number and the code before storing, logging or answering. */
   private clean(text: string, message: Message): string {
-    const sensitive = [...this.deps.secrets, message.text, message.to];
+    const sensitive = [...this.deps.secrets, message.text, message.to, message.to.replace(/^\+/, '')];
     if (message.code) sensitive.push(message.code);
     return scrub(text, sensitive).slice(0, 500);
   }

@@ -7,7 +7,8 @@ import type { RequestIds } from './request-ids';
 /**
  * One interface, two engines: SQLite (embedded default) and PostgreSQL (several replicas). Each concern is its
  * own repository (`deliveries`, …) so an engine implements them one file at a time and the store conformance kit
- * checks them one by one.
+ * checks them one by one. A call the engine cannot serve now (locked, full, read-only, closed, unreachable) rejects
+ * with a StoreUnavailableError, whichever repository it was.
  */
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';

@@ -46,8 +46,13 @@ describe('deploy/sms-sink', () => {
 
   it('refuses other methods and oversized bodies', async () => {
     expect((await fetch(`${base}/send`)).status).toBe(405);
-    const big = await fetch(`${base}/send`, { method: 'POST', body: 'x'.repeat(70 * 1024) }).catch((e: unknown) => e);
-    if (big instanceof Response) expect(big.status).toBe(413);
-    else expect(big).toBeInstanceOf(Error);
+    // The sink answers 413 and drops the connection; fetch may still be uploading then and see the reset instead.
+    const big = await fetch(`${base}/send`, { method: 'POST', body: 'x'.repeat(70 * 1024) }).then(
+      (r) => r.status,
+      (e: { cause?: { code?: string } }) => e.cause?.code,
+    );
+    expect([413, 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']).toContain(big);
+    // Refused, not crashed.
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
   });
 });

@@ -40,6 +40,7 @@ describe('admin read API', () => {
     const second = await deliver('3035551212', '333333');
     const res = await admin('/admin/deliveries?phone=%2B13035551212').expect(200);
     const ids = res.body.deliveries.map((d: { id: string }) => d.id);
+    expect(ids).toEqual(expect.arrayContaining([first, second]));
     expect(ids.indexOf(second)).toBeLessThan(ids.indexOf(first));
     expect(ids).not.toContain(other);
     expect(res.body.deliveries[0]).toMatchObject({ phoneMasked: '+1303****212', status: 'delivered', attempts: [expect.objectContaining({ provider: 'phone', outcome: 'ok' })] });

@@ -65,12 +65,12 @@ describe('dispatch-target API', () => {
     });
 
     it.each([
-      ['a body that is not JSON', { body: '{name:', headers: { 'content-type': 'application/json' } }, 400, '[invalidRequest]'],
+      ['a body that is not JSON', { body: '{name:', headers: { 'content-type': 'application/json' } }, 400, '[invalidJson]'],
       ['another content type', { body: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, '[unsupportedEncoding]'],
     ])('refuses %s', async (_n, init, status, code) => {
       const res = await api('/dispatch-targets', { method: 'POST', ...init });
       expect(res.status).toBe(status);
-      if (code !== '[invalidRequest]') expect(((await res.json()) as { generalErrors: { code: string }[] }).generalErrors[0].code).toBe(code);
+      expect(((await res.json()) as { generalErrors: { code: string }[] }).generalErrors[0].code).toBe(code);
     });
 
     it.each([

@@ -55,7 +55,9 @@ describe('POST /redeem: refusals and attempt limits', () => {
   });
   afterAll(() => relay?.close());
 
-  it('answers 415 for another content type and 405 for GET', async () => {
+  it('answers 400 [invalidJson] for a body that is not JSON, 415 for another content type and 405 for GET', async () => {
+    const malformed = await post(relay.url, '{"token": ');
+    expect({ status: malformed.status, body: await malformed.json() }).toEqual({ status: 400, body: { generalErrors: [{ code: '[invalidJson]', message: 'the body is not valid JSON' }] } });
     expect((await post(relay.url, 'token=x', 'application/x-www-form-urlencoded')).status).toBe(415);
     const get = await fetch(`${relay.url}/redeem`);
     expect(get.status).toBe(405);

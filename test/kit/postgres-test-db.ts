@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import { redactDatabaseUrl } from '../../src/store/database-url';
-import { describeDatabaseError } from '../../src/store/postgres/postgres-store';
+import { describeDatabaseError } from '../../src/store/postgres/describe-error';
 
 /** The PostgreSQL the tests use: `TEST_DATABASE_URL`, else the server .ci/run starts on this machine. */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
@@ -50,6 +50,39 @@ export async function freshPostgresSchema(prefix = 'relay_test'): Promise<TestSc
       await reader.end();
       await admin.query(`DROP SCHEMA ${schema} CASCADE`);
       await admin.end();
+    },
+  };
+}
+
+export interface TestDatabase {
+  /** The new database's URL, carrying `password` (the test server trusts loopback, so it is never checked). */
+  url: string;
+  name: string;
+  /** Runs SQL as the superuser on the `TEST_DATABASE_URL` database: ALTER DATABASE, pg_terminate_backend. */
+  admin<R extends Record<string, unknown>>(sql: string, args?: unknown[]): Promise<R[]>;
+  /** Drops the database, whatever connections are left and whether or not a test dropped it already. */
+  drop(): Promise<void>;
+}
+
+/**
+ * A whole database of its own, for tests that refuse or cut its connections, or drop it, under a running relay
+ * (a schema cannot be made unreachable). Connections are allowed again before it is dropped.
+ */
+export async function freshPostgresDatabase(password: string, prefix = 'relay_db'): Promise<TestDatabase> {
+  const adminPool = new Pool({ connectionString: TEST_DATABASE_URL, max: 2, connectionTimeoutMillis: 5000 });
+  adminPool.on('error', () => undefined);
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  await adminPool.query(`CREATE DATABASE ${name}`);
+  const u = new URL(TEST_DATABASE_URL);
+  u.password = password;
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    name,
+    admin: async <R extends Record<string, unknown>>(sql: string, args: unknown[] = []) => (await adminPool.query<R>(sql, args)).rows,
+    drop: async () => {
+      await adminPool.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await adminPool.end();
     },
   };
 }

@@ -172,6 +172,8 @@ describe('push end to end: FusionAuth message → relay → mock FCM → device'
 
   it('never writes the code, the text, the FCM token or the access token to the log', () => {
     const logs = rig.logs();
+    // Read after the cases above: the log must hold their deliveries, or this would pass on an empty log.
+    expect(logs.match(/"msg":"delivered"/g)?.length ?? 0).toBeGreaterThanOrEqual(keyTypes.length);
     expect(logs).not.toContain('482913');
     expect(logs).not.toContain('Two Factor Code');
     expect(logs).not.toMatch(/fcm-(rsa|p256|p384|p521|x25519)-[0-9a-f-]{36}/);

@@ -48,15 +48,15 @@ describe('a provider that hangs', () => {
         ['backup', 'ok', null],
       ]);
     }
-    // Open: the hanging vendor costs nothing now; the log shows it was skipped.
-    const started = Date.now();
+    // Open: the hanging vendor costs nothing now (it is not even called; no wall-clock bound, which would flake on
+    // a loaded machine); the log shows it was skipped.
     const skipped = await postMessage(relay.url, smsTo('+33612345610'));
     expect(skipped.status).toBe(200);
-    expect(Date.now() - started).toBeLessThan(350);
     expect(await attemptsOf(relay, skipped.body.id)).toEqual([
       ['primary', 'failed', 'circuit-open'],
       ['backup', 'ok', null],
     ]);
+    expect((await relay.store.deliveries.get(String(skipped.body.id)))!.attempts[0].latencyMs).toBe(0);
     expect(primary.count).toBe(2);
     const metrics = await scrape(`${relay.url}/metrics`, ADMIN);
     expect(sample(metrics, 'relay_breaker_state{provider="primary"}')).toBe(2);
@@ -83,10 +83,10 @@ describe('a provider that hangs', () => {
     );
     relays.push(relay);
     expect((await postMessage(relay.url, smsTo('+33612345611'))).status).toBe(502);
-    const started = Date.now();
     const none = await postMessage(relay.url, smsTo('+33612345611'));
-    expect(Date.now() - started).toBeLessThan(300);
     expect(none.status).toBe(503);
+    // At once: neither hanging vendor was called again.
+    expect([primary.count, backup.count]).toEqual([1, 1]);
     expect(Number(none.headers.get('retry-after'))).toBeGreaterThan(20);
     expect(none.body).toMatchObject({ generalErrors: [{ code: '[noProvider]' }] });
   });

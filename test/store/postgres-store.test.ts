@@ -56,7 +56,7 @@ describe('postgres store', () => {
     }
   });
 
-  it('stores timestamps as timestamptz and keeps the code and the full number out of every column', async () => {
+  it('stores timestamps as timestamptz and reads them back as the same instant', async () => {
     const store = await PostgresStore.open(db.url);
     try {
       const rec = await store.deliveries.create({

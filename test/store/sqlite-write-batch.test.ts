@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
+import { StoreUnavailableError } from '../../src/store/store-unavailable';
 
 const delivery = (n: number) => ({
   endpoint: '/fusionauth/sms',
@@ -43,15 +44,26 @@ describe('SQLite group commit', () => {
       latencyMs: 1,
       at: new Date().toISOString(),
     });
-    // By message, not `rejects.toThrow`: better-sqlite3 is a native module shared by every test file in a Jest
-    // worker, so its SqliteError can belong to another file's realm and fail Jest's `instanceof Error`.
-    const refusal = await bad.then(
-      () => 'accepted',
-      (e: { message?: string }) => String(e?.message),
-    );
-    expect(refusal).toMatch(/FOREIGN KEY/);
+    // Matched by message: the addon makes SqliteErrors with the first-loaded class, from another test file's realm.
+    await expect(bad).rejects.toMatchObject({ name: 'SqliteError', message: expect.stringMatching(/FOREIGN KEY/) });
     const record = await good;
     expect(await store.deliveries.get(record.id)).toBeDefined();
+    observer.close();
+    await store.close();
+  });
+
+  it('a full disk mid-batch: every write is either committed and resolved, or refused as unavailable; none is both or neither', async () => {
+    const { store, observer } = await storeWithObserver();
+    store.db.pragma(`max_page_count = ${store.db.pragma('page_count', { simple: true }) as number}`);
+    // One turn of the event loop: these share one batch, and some record needs a page there is no room for.
+    // SQLITE_FULL may roll the whole transaction back, not just the failing write.
+    const settled = await Promise.allSettled(Array.from({ length: 300 }, (_, i) => store.deliveries.create(delivery(i))));
+    const failed = settled.filter((s) => s.status === 'rejected').map((s) => (s as PromiseRejectedResult).reason as unknown);
+    const made = settled.filter((s) => s.status === 'fulfilled').map((s) => (s as PromiseFulfilledResult<{ id: string }>).value.id);
+    expect(failed.length).toBeGreaterThan(0);
+    for (const e of failed) expect(e).toMatchObject({ constructor: StoreUnavailableError, reason: expect.stringMatching(/^SQLITE_FULL/) });
+    const rows = (observer.prepare('SELECT id FROM deliveries').all() as { id: string }[]).map((r) => r.id);
+    expect(rows.sort()).toEqual(made.sort());
     observer.close();
     await store.close();
   });

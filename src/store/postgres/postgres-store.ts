@@ -4,26 +4,20 @@ import type { Logger } from 'pino';
 import { scrub } from '../../redact';
 import { databaseUrlSecrets, redactDatabaseUrl } from '../database-url';
 import type { Store } from '../store';
+import { translateFailures, type UnavailableClassifier } from '../store-unavailable';
+import { describeDatabaseError } from './describe-error';
 import { migrate } from './migrations';
 import { PostgresDeliveryLog } from './postgres-delivery-log';
 import { PostgresOutbox } from './postgres-outbox';
 import { PostgresDispatchTargets } from './postgres-dispatch-targets';
 import { PostgresRedeemTokens } from './postgres-redeem-tokens';
 import { PostgresRequestIds } from './postgres-request-ids';
+import { postgresUnavailable } from './postgres-failures';
 
 export interface PostgresStoreOptions {
   /** Connections per replica. Several replicas share the server's `max_connections`: size them together. */
   poolSize?: number;
   logger?: Logger;
-}
-
-/** pg and net errors as one line: Node gives connection failures to a dual-stack host as an AggregateError with no message. */
-export function describeDatabaseError(e: unknown): string {
-  if (e instanceof AggregateError && e.errors.length) return [...new Set(e.errors.map(describeDatabaseError))].join('; ');
-  const err = e as NodeJS.ErrnoException & { address?: string; port?: number };
-  if (err?.message) return err.message;
-  if (err?.code) return [err.code, err.address && `${err.address}:${err.port}`].filter(Boolean).join(' ');
-  return String(e);
 }
 
 /** Several replicas behind a load balancer share one PostgreSQL: the store every replica opens with the same URL. */
@@ -35,13 +29,19 @@ export class PostgresStore implements Store {
   readonly redeemTokens: PostgresRedeemTokens;
   readonly requestIds: PostgresRequestIds;
   private closing?: Promise<void>;
+  private readonly unavailable: UnavailableClassifier;
 
-  private constructor(private readonly pool: Pool) {
-    this.deliveries = new PostgresDeliveryLog(pool);
-    this.outbox = new PostgresOutbox(pool, this.deliveries);
-    this.targets = new PostgresDispatchTargets(pool);
-    this.redeemTokens = new PostgresRedeemTokens(pool);
-    this.requestIds = new PostgresRequestIds(pool);
+  private constructor(
+    private readonly pool: Pool,
+    urlSecrets: readonly string[],
+  ) {
+    this.unavailable = postgresUnavailable(urlSecrets);
+    const deliveries = new PostgresDeliveryLog(pool);
+    this.deliveries = translateFailures(deliveries, this.unavailable);
+    this.outbox = translateFailures(new PostgresOutbox(pool, deliveries), this.unavailable);
+    this.targets = translateFailures(new PostgresDispatchTargets(pool), this.unavailable);
+    this.redeemTokens = translateFailures(new PostgresRedeemTokens(pool), this.unavailable);
+    this.requestIds = translateFailures(new PostgresRequestIds(pool), this.unavailable);
   }
 
   /** Connects and applies pending migrations (under a lock shared by every replica); throws a one-line error. */
@@ -55,7 +55,7 @@ export class PostgresStore implements Store {
     });
     // An idle connection dropped by the server (restart, failover) is reported here; without a listener it would
     // crash the process. The pool replaces it on the next query; /readyz shows whether that works.
-    pool.on('error', (err) => options.logger?.warn({ reason: describeDatabaseError(err) }, 'PostgreSQL connection lost'));
+    pool.on('error', (err) => options.logger?.warn({ reason: scrub(describeDatabaseError(err), databaseUrlSecrets(url)) }, 'PostgreSQL connection lost'));
     try {
       await migrate(pool);
     } catch (e) {
@@ -63,11 +63,11 @@ export class PostgresStore implements Store {
       const reason = scrub(describeDatabaseError(e), databaseUrlSecrets(url));
       throw new Error(`cannot open the PostgreSQL store at ${redactDatabaseUrl(url)}: ${reason}`);
     }
-    return new PostgresStore(pool);
+    return new PostgresStore(pool, databaseUrlSecrets(url));
   }
 
   async ping(): Promise<void> {
-    await this.pool.query('SELECT 1');
+    await this.pool.query('SELECT 1').catch((e: unknown) => Promise.reject(this.unavailable(e) ?? e));
   }
 
   async close(): Promise<void> {
@@ -81,6 +81,10 @@ export class PostgresStore implements Store {
    * concurrent winner committed, and could come back empty.
    */
   async secret(name: string, bytes = 32): Promise<Buffer> {
+    return this.readSecret(name, bytes).catch((e: unknown) => Promise.reject(this.unavailable(e) ?? e));
+  }
+
+  private async readSecret(name: string, bytes: number): Promise<Buffer> {
     await this.pool.query('INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, randomBytes(bytes)]);
     const { rows } = await this.pool.query<{ value: Buffer }>('SELECT value FROM secrets WHERE name = $1', [name]);
     return rows[0].value;

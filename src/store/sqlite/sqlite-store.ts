@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Store } from '../store';
+import { translateFailures } from '../store-unavailable';
 import { sqliteMigrations, type Migration } from './migrations';
 import { SqliteDeliveryLog } from './sqlite-delivery-log';
 import { WriteBatch } from './write-batch';
@@ -10,6 +11,7 @@ import { SqliteOutbox } from './sqlite-outbox';
 import { SqliteDispatchTargets } from './sqlite-dispatch-targets';
 import { SqliteRedeemTokens } from './sqlite-redeem-tokens';
 import { SqliteRequestIds } from './sqlite-request-ids';
+import { sqliteUnavailable } from './sqlite-failures';
 
 export function migrate(db: Database.Database, migrations: readonly Migration[] = sqliteMigrations): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
@@ -49,15 +51,20 @@ export class SqliteStore implements Store {
     this.getSecret = this.db.prepare<[string], { value: Buffer }>('SELECT value FROM secrets WHERE name = ?');
     this.putSecret = this.db.prepare('INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)');
     this.writes = new WriteBatch(this.db);
-    this.deliveries = new SqliteDeliveryLog(this.db, this.writes);
-    this.outbox = new SqliteOutbox(this.db, this.deliveries);
-    this.targets = new SqliteDispatchTargets(this.db);
-    this.redeemTokens = new SqliteRedeemTokens(this.db);
-    this.requestIds = new SqliteRequestIds(this.db);
+    const deliveries = new SqliteDeliveryLog(this.db, this.writes);
+    this.deliveries = translateFailures(deliveries, sqliteUnavailable);
+    this.outbox = translateFailures(new SqliteOutbox(this.db, deliveries), sqliteUnavailable);
+    this.targets = translateFailures(new SqliteDispatchTargets(this.db), sqliteUnavailable);
+    this.redeemTokens = translateFailures(new SqliteRedeemTokens(this.db), sqliteUnavailable);
+    this.requestIds = translateFailures(new SqliteRequestIds(this.db), sqliteUnavailable);
   }
 
   async ping(): Promise<void> {
-    this.db.prepare('SELECT 1').get();
+    try {
+      this.db.prepare('SELECT 1').get();
+    } catch (e) {
+      throw sqliteUnavailable(e) ?? e;
+    }
   }
 
   async close(): Promise<void> {
@@ -67,7 +74,11 @@ export class SqliteStore implements Store {
   }
 
   async secret(name: string, bytes = 32): Promise<Buffer> {
-    this.putSecret.run(name, randomBytes(bytes));
-    return this.getSecret.get(name)!.value;
+    try {
+      this.putSecret.run(name, randomBytes(bytes));
+      return this.getSecret.get(name)!.value;
+    } catch (e) {
+      throw sqliteUnavailable(e) ?? e;
+    }
   }
 }

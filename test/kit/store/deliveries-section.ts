@@ -1,4 +1,5 @@
 import type { AttemptRecord } from '../../../src/store/delivery-log';
+import { StoreUnavailableError } from '../../../src/store/store-unavailable';
 import { attempt, ISO_TIMESTAMP, itShared, newDelivery, nextMillisecond, type StoreSection } from './store-kit';
 
 /** `store.deliveries`: every accepted request and each of its attempts, as the admin API and the dispatcher use them. */
@@ -39,8 +40,10 @@ export const deliveriesSection: StoreSection = (kit) => {
       for (const a of read!.attempts) expect(a.at).toMatch(ISO_TIMESTAMP);
     });
 
-    it('refuses an attempt for a delivery that does not exist', async () => {
-      await expect(kit.a.deliveries.addAttempt('00000000-0000-4000-8000-00000000beef', attempt())).rejects.toBeDefined();
+    it('refuses an attempt for a delivery that does not exist, as the caller’s mistake, not as an unavailable store', async () => {
+      const refused = kit.a.deliveries.addAttempt('00000000-0000-4000-8000-00000000beef', attempt());
+      await expect(refused).rejects.toMatchObject({ message: expect.stringMatching(/foreign key|no delivery/i) });
+      await expect(refused).rejects.not.toBeInstanceOf(StoreUnavailableError);
     });
 
     it('updates the status, and a later update without a provider message id keeps the one it had', async () => {
@@ -65,7 +68,7 @@ export const deliveriesSection: StoreSection = (kit) => {
       expect(read!.attempts.map((a) => a.provider)).toEqual(['push', 'gateway']);
       await kit.a.deliveries.finish(rec.id, 'failed');
       expect((await kit.a.deliveries.get(rec.id))!.attempts).toHaveLength(2);
-      await expect(kit.a.deliveries.finish('00000000-0000-4000-8000-00000000cafe', 'delivered', winner)).rejects.toBeDefined();
+      await expect(kit.a.deliveries.finish('00000000-0000-4000-8000-00000000cafe', 'delivered', winner)).rejects.toMatchObject({ message: expect.stringMatching(/foreign key|no delivery/i) });
     });
 
     it('lists one number’s deliveries newest first, honouring limit and since (inclusive)', async () => {

@@ -1,3 +1,4 @@
+import { StoreUnavailableError } from '../../../src/store/store-unavailable';
 import { itShared, newDelivery, type StoreSection } from './store-kit';
 
 /** Opening (migrations), readiness and closing: what every engine must do whatever repositories it has. */
@@ -36,12 +37,20 @@ export const lifecycleSection: StoreSection = (kit) => {
       });
     }
 
-    it('closes once, accepts a second close, and fails ping afterwards', async () => {
+    it('closes once, accepts a second close, and afterwards every call fails as unavailable (503), not as a crash', async () => {
       const s = await kit.open();
       await s.ping();
+      const rec = await s.deliveries.create(newDelivery());
       await s.close();
       await expect(s.close()).resolves.toBeUndefined();
-      await expect(s.ping()).rejects.toBeDefined();
+      await expect(s.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(s.secret('after-close')).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(s.deliveries.create(newDelivery())).rejects.toMatchObject({ status: 503, code: '[unavailable]', engine: kit.spec.kind });
+      await expect(s.deliveries.get(rec.id)).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(s.outbox.counts()).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(s.targets.get(rec.id)).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(s.redeemTokens.purgeExpired(Date.now())).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(s.requestIds.purgeExpired(Date.now())).rejects.toBeInstanceOf(StoreUnavailableError);
     });
   });
 };
