@@ -78,6 +78,12 @@ export function createApp(config: Config, deps: AppDeps): Express {
     next();
   });
 
+  // The identity providers' endpoints first: they are the hot path, and their paths never overlap the relay's own
+  // (the configuration refuses reserved paths), so their requests need not walk the admin and push routers.
+  for (const endpoint of config.endpoints) {
+    app.use(endpointRouter(endpoint, { dispatcher: deps.dispatcher, logger, bodyLimitBytes: config.server.bodyLimitBytes, guard: deps.guard, authBudget: deps.authBudget, metrics: deps.metrics }));
+  }
+
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -98,9 +104,6 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.use(dispatchTargetRouter(config, { store, logger }));
   app.use(redeemRouter(config, { store, logger, failures: deps.redeemFailures }));
 
-  for (const endpoint of config.endpoints) {
-    app.use(endpointRouter(endpoint, { dispatcher: deps.dispatcher, logger, bodyLimitBytes: config.server.bodyLimitBytes, guard: deps.guard, authBudget: deps.authBudget, metrics: deps.metrics }));
-  }
   if (deps.metrics && config.metrics.port === undefined) app.get('/metrics', metricsRoute(deps.metrics, config.metrics.token ?? config.admin.token, logger));
   app.use(adminOutboxRouter(store, config.admin.token, logger));
 
