@@ -2,66 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { transaction } from './transaction';
 import type { AttemptRecord, DeliveryLog, DeliveryQuery, DeliveryRecord, DeliveryStatus, NewDelivery } from '../delivery-log';
-
-interface DeliveryRow {
-  id: string;
-  created_at: Date;
-  updated_at: Date;
-  endpoint: string;
-  route: string;
-  channel: 'sms' | 'voice';
-  phone_digest: string;
-  phone_masked: string;
-  status: DeliveryStatus;
-  test: boolean;
-  request_id: string | null;
-  provider_message_id: string | null;
-}
-
-interface AttemptRow {
-  delivery_id: string;
-  provider: string;
-  outcome: 'ok' | 'failed';
-  verdict: AttemptRecord['verdict'] | null;
-  vendor_status: number | null;
-  vendor_code: string | null;
-  error: string | null;
-  latency_ms: number;
-  at: Date;
-  provider_message_id: string | null;
-}
-
-function toAttempt(r: AttemptRow): AttemptRecord {
-  return {
-    provider: r.provider,
-    outcome: r.outcome,
-    verdict: r.verdict ?? undefined,
-    vendorStatus: r.vendor_status ?? undefined,
-    vendorCode: r.vendor_code ?? undefined,
-    error: r.error ?? undefined,
-    latencyMs: r.latency_ms,
-    at: r.at.toISOString(),
-    providerMessageId: r.provider_message_id ?? undefined,
-  };
-}
-
-function toRecord(r: DeliveryRow, attempts: AttemptRecord[]): DeliveryRecord {
-  return {
-    id: r.id,
-    createdAt: r.created_at.toISOString(),
-    updatedAt: r.updated_at.toISOString(),
-    endpoint: r.endpoint,
-    route: r.route,
-    channel: r.channel,
-    phoneDigest: r.phone_digest,
-    phoneMasked: r.phone_masked,
-    status: r.status,
-    test: r.test,
-    requestId: r.request_id ?? undefined,
-    providerMessageId: r.provider_message_id ?? undefined,
-    attempts,
-  };
-}
+import { toAttempt, toDelivery, type AttemptRow, type DeliveryRow } from '../rows';
 
 /**
  * The delivery log on PostgreSQL. Timestamps are TIMESTAMPTZ in the table and ISO 8601 strings at the interface,
@@ -174,6 +115,6 @@ export class PostgresDeliveryLog implements DeliveryLog {
       list.push(toAttempt(a));
       byDelivery.set(a.delivery_id, list);
     }
-    return rows.map((r) => toRecord(r, byDelivery.get(r.id) ?? []));
+    return rows.map((r) => toDelivery(r, byDelivery.get(r.id) ?? []));
   }
 }

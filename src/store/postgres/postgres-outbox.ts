@@ -4,40 +4,7 @@ import { transaction } from './transaction';
 import type { DeliveryRecord, NewDelivery } from '../delivery-log';
 import type { NewOutboxItem, Outbox, OutboxItem, OutboxResult, OutboxState, OutboxSummary } from '../outbox';
 import type { PostgresDeliveryLog } from './postgres-delivery-log';
-
-interface OutboxRow {
-  id: string;
-  endpoint: string;
-  route: string;
-  state: OutboxState;
-  payload: Buffer | null;
-  attempts: number;
-  max_attempts: number;
-  created_at: Date;
-  expires_at: string;
-  next_attempt_at: string;
-  lease_until: string | null;
-  last_error: string | null;
-  phone_masked?: string;
-}
-
-/** BIGINT comes back from pg as text (it may exceed 2^53); epoch milliseconds never do. */
-function toItem(r: OutboxRow): OutboxItem {
-  return {
-    id: r.id,
-    endpoint: r.endpoint,
-    route: r.route,
-    state: r.state,
-    attempts: r.attempts,
-    maxAttempts: r.max_attempts,
-    createdAt: r.created_at.toISOString(),
-    expiresAt: Number(r.expires_at),
-    nextAttemptAt: Number(r.next_attempt_at),
-    leaseUntil: r.lease_until === null ? undefined : Number(r.lease_until),
-    lastError: r.last_error ?? undefined,
-    payload: r.payload ?? undefined,
-  };
-}
+import { toOutboxItem, type OutboxRow } from '../rows';
 
 const STATES: readonly OutboxState[] = ['pending', 'leased', 'dead', 'expired'];
 
@@ -78,7 +45,7 @@ export class PostgresOutbox implements Outbox {
        RETURNING *`,
       [owner, now + leaseMs, now, limit],
     );
-    return rows.map(toItem).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);
+    return rows.map(toOutboxItem).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);
   }
 
   async finish(id: string, owner: string, result: OutboxResult): Promise<boolean> {
@@ -140,7 +107,7 @@ export class PostgresOutbox implements Outbox {
       args,
     );
     return rows.map((r) => {
-      const { payload: _payload, ...summary } = toItem(r);
+      const { payload: _payload, ...summary } = toOutboxItem(r);
       return { ...summary, phoneMasked: r.phone_masked ?? '' };
     });
   }

@@ -2,47 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { AttemptRecord, DeliveryLog, DeliveryQuery, DeliveryRecord, DeliveryStatus, NewDelivery } from '../delivery-log';
 import type { WriteBatch } from './write-batch';
-
-interface DeliveryRow {
-  id: string;
-  created_at: string;
-  updated_at: string;
-  endpoint: string;
-  route: string;
-  channel: 'sms' | 'voice';
-  phone_digest: string;
-  phone_masked: string;
-  status: DeliveryStatus;
-  test: number;
-  request_id: string | null;
-  provider_message_id: string | null;
-}
-
-interface AttemptRow {
-  provider: string;
-  outcome: 'ok' | 'failed';
-  verdict: AttemptRecord['verdict'] | null;
-  vendor_status: number | null;
-  vendor_code: string | null;
-  error: string | null;
-  latency_ms: number;
-  at: string;
-  provider_message_id: string | null;
-}
-
-function toAttempt(r: AttemptRow): AttemptRecord {
-  return {
-    provider: r.provider,
-    outcome: r.outcome,
-    verdict: r.verdict ?? undefined,
-    vendorStatus: r.vendor_status ?? undefined,
-    vendorCode: r.vendor_code ?? undefined,
-    error: r.error ?? undefined,
-    latencyMs: r.latency_ms,
-    at: r.at,
-    providerMessageId: r.provider_message_id ?? undefined,
-  };
-}
+import { toAttempt, toDelivery, type AttemptRow, type DeliveryRow } from '../rows';
 
 export class SqliteDeliveryLog implements DeliveryLog {
   private readonly stmts;
@@ -152,20 +112,6 @@ export class SqliteDeliveryLog implements DeliveryLog {
   }
 
   private toRecord(r: DeliveryRow): DeliveryRecord {
-    return {
-      id: r.id,
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
-      endpoint: r.endpoint,
-      route: r.route,
-      channel: r.channel,
-      phoneDigest: r.phone_digest,
-      phoneMasked: r.phone_masked,
-      status: r.status,
-      test: r.test === 1,
-      requestId: r.request_id ?? undefined,
-      providerMessageId: r.provider_message_id ?? undefined,
-      attempts: this.stmts.attempts.all(r.id).map(toAttempt),
-    };
+    return toDelivery(r, this.stmts.attempts.all(r.id).map(toAttempt));
   }
 }

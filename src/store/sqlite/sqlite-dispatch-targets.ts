@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type { JWK } from 'jose';
 import {
   DuplicateTargetName,
   type DispatchTarget,
@@ -8,47 +7,8 @@ import {
   type NewDispatchTarget,
   type TargetChanges,
   type TargetQuery,
-  type TargetState,
 } from '../dispatch-targets';
-
-interface TargetRow {
-  id: string;
-  name: string;
-  username: string | null;
-  user_id: string | null;
-  device_id: string | null;
-  dispatcher: string | null;
-  target: string;
-  signature_key: string;
-  encryption_key: string;
-  phone_digest: string | null;
-  phone_masked: string | null;
-  state: TargetState;
-  state_reason: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-function toTarget(r: TargetRow): DispatchTarget {
-  const t: DispatchTarget = {
-    id: r.id,
-    name: r.name,
-    target: r.target,
-    signatureKey: JSON.parse(r.signature_key) as JWK,
-    encryptionKey: JSON.parse(r.encryption_key) as JWK,
-    state: r.state,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-  if (r.username !== null) t.username = r.username;
-  if (r.user_id !== null) t.userId = r.user_id;
-  if (r.device_id !== null) t.deviceId = r.device_id;
-  if (r.dispatcher !== null) t.dispatcher = r.dispatcher;
-  if (r.phone_digest !== null) t.phoneDigest = r.phone_digest;
-  if (r.phone_masked !== null) t.phoneMasked = r.phone_masked;
-  if (r.state_reason !== null) t.stateReason = r.state_reason;
-  return t;
-}
+import { toTarget, type TargetRow } from '../rows';
 
 const isUniqueViolation = (e: unknown) => (e as { code?: string })?.code === 'SQLITE_CONSTRAINT_UNIQUE';
 

@@ -3,41 +3,7 @@ import type Database from 'better-sqlite3';
 import type { DeliveryRecord, NewDelivery } from '../delivery-log';
 import type { NewOutboxItem, Outbox, OutboxItem, OutboxResult, OutboxState, OutboxSummary } from '../outbox';
 import type { SqliteDeliveryLog } from './sqlite-delivery-log';
-
-interface OutboxRow {
-  id: string;
-  endpoint: string;
-  route: string;
-  state: OutboxState;
-  payload: Buffer | null;
-  attempts: number;
-  max_attempts: number;
-  created_at: string;
-  updated_at: string;
-  expires_at: number;
-  next_attempt_at: number;
-  lease_owner: string | null;
-  lease_until: number | null;
-  last_error: string | null;
-  phone_masked?: string;
-}
-
-function toItem(r: OutboxRow): OutboxItem {
-  return {
-    id: r.id,
-    endpoint: r.endpoint,
-    route: r.route,
-    state: r.state,
-    attempts: r.attempts,
-    maxAttempts: r.max_attempts,
-    createdAt: r.created_at,
-    expiresAt: r.expires_at,
-    nextAttemptAt: r.next_attempt_at,
-    leaseUntil: r.lease_until ?? undefined,
-    lastError: r.last_error ?? undefined,
-    payload: r.payload ?? undefined,
-  };
-}
+import { toOutboxItem, type OutboxRow } from '../rows';
 
 const STATES: readonly OutboxState[] = ['pending', 'leased', 'dead', 'expired'];
 
@@ -107,7 +73,7 @@ export class SqliteOutbox implements Outbox {
         const rows = this.stmts.due.all({ now, limit });
         const stamp = new Date(now).toISOString();
         for (const r of rows) this.stmts.lease.run(owner, now + leaseMs, stamp, r.id);
-        return rows.map((r) => ({ ...toItem(r), state: 'leased' as const, leaseUntil: now + leaseMs }));
+        return rows.map((r) => ({ ...toOutboxItem(r), state: 'leased' as const, leaseUntil: now + leaseMs }));
       })
       .immediate();
   }
@@ -155,7 +121,7 @@ export class SqliteOutbox implements Outbox {
     const args: unknown[] = query.state ? [query.state] : [];
     const rows = this.db.prepare(sql).all(...args, Math.min(query.limit ?? 100, 1000)) as OutboxRow[];
     return rows.map((r) => {
-      const { payload: _payload, ...summary } = toItem(r);
+      const { payload: _payload, ...summary } = toOutboxItem(r);
       return { ...summary, phoneMasked: r.phone_masked ?? '' };
     });
   }
