@@ -17,6 +17,13 @@ export interface ProviderErrorInit {
   vendorCode?: string;
   vendorMessage?: string;
   retryAfterMs?: number;
+  /**
+   * Nothing reached the vendor, for a reason of this message's own (the user has no push device, the payload is
+   * over the vendor's limit, the template needs a code the message lacks). Such a failure says nothing about the
+   * vendor's health, so the circuit breaker does not count it: users without a device must not switch push off
+   * for the users who have one.
+   */
+  notSent?: boolean;
   cause?: unknown;
 }
 
@@ -26,6 +33,7 @@ export class ProviderError extends Error {
   readonly vendorCode?: string;
   readonly vendorMessage?: string;
   readonly retryAfterMs?: number;
+  readonly notSent: boolean;
 
   constructor(
     readonly provider: string,
@@ -39,6 +47,7 @@ export class ProviderError extends Error {
     this.vendorCode = init.vendorCode;
     this.vendorMessage = init.vendorMessage;
     this.retryAfterMs = init.retryAfterMs;
+    this.notSent = init.notSent ?? false;
   }
 
   get retryable(): boolean {

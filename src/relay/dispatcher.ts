@@ -274,7 +274,7 @@ export class Dispatcher {
         attempts.push(attempt);
         await this.record(store.deliveries.addAttempt(run.deliveryId, attempt), log, 'a failed attempt');
         // A permanent verdict means the vendor answered sensibly about this message: it is alive.
-        if (stopped) breaker?.abandon();
+        if (stopped || err.notSent) breaker?.abandon();
         else if (err.verdict === 'permanent') breaker?.success();
         else breaker?.failure();
         this.observe(provider.name, stopped ? 'aborted' : timedOut ? 'timeout' : err.verdict, attempt.latencyMs);

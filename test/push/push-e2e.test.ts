@@ -90,6 +90,28 @@ describe('push end to end: FusionAuth message → relay → mock FCM → device'
     expect(JSON.stringify(stored)).not.toContain('4915123456789');
   });
 
+  it("never pushes one user's code to a device registered to another user with the same number", async () => {
+    const other = await rig.device('p256', { userId: randomUUID(), phoneNumber: '+49 151 23456780' });
+    const sent = await rig.fusionauth(fusionAuthSms({ userId: randomUUID(), phoneNumber: '+4915123456780', textMessage: 'Code 101010', code: '101010' }));
+    expect(sent.body.status).toBe('delivered');
+    expect(rig.mock.messages(other.fcmToken)).toHaveLength(0);
+    expect((await rig.sms()).at(-1)).toMatchObject({ to: '+4915123456780', text: 'Code 101010' });
+  });
+
+  it("users without a device do not open push's circuit breaker for the users who have one", async () => {
+    for (let i = 0; i < 8; i++) {
+      const sent = await rig.fusionauth(fusionAuthSms({ userId: randomUUID(), phoneNumber: `(303) 555-01${10 + i}` }));
+      expect(sent.body.status).toBe('delivered');
+    }
+    const userId = randomUUID();
+    const device = await rig.device('p256', { userId });
+    const sent = await rig.fusionauth(fusionAuthSms({ userId }));
+    expect(sent.body.status).toBe('delivered');
+    expect(rig.mock.messages(device.fcmToken)).toHaveLength(1);
+    const record = await rig.relay.store.deliveries.get(sent.body.id as string);
+    expect(record?.attempts.map((a) => [a.provider, a.outcome])).toEqual([['push', 'ok']]);
+  });
+
   it('falls back to SMS when the user has no device', async () => {
     const before = rig.mock.counts().sendRequests;
     const sent = await rig.fusionauth(fusionAuthSms({ userId: randomUUID(), phoneNumber: '(303) 555-0147', textMessage: 'Code 111111', code: '111111' }));

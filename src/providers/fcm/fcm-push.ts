@@ -86,7 +86,7 @@ export class FcmPushProvider implements Provider {
     if (recipients.live.length === 0) {
       // Nothing was sent and nothing can be: move on to SMS at once.
       const vendorCode = recipients.optedOut ? 'opted-out' : 'no-device';
-      throw this.error(recipients.optedOut ? 'the user opted out of push' : 'the user has no live push device', { verdict: 'failover', vendorCode });
+      throw this.error(recipients.optedOut ? 'the user opted out of push' : 'the user has no live push device', { verdict: 'failover', vendorCode, notSent: true });
     }
     const now = this.now();
     if (this.projectBackoffUntil > now) {
@@ -118,7 +118,7 @@ export class FcmPushProvider implements Provider {
     }
     if (prepared.length === 0) {
       await this.redeem.withdraw(issued.token);
-      throw this.error(`the push payload would be ${largest} bytes; FCM accepts at most ${FCM_PAYLOAD_LIMIT}`, { verdict: 'failover', vendorCode: 'payload-too-large' });
+      throw this.error(`the push payload would be ${largest} bytes; FCM accepts at most ${FCM_PAYLOAD_LIMIT}`, { verdict: 'failover', vendorCode: 'payload-too-large', notSent: true });
     }
 
     const outcomes = await Promise.all(prepared.map((p) => this.sendOne(p, signal)));

@@ -110,7 +110,7 @@ class HttpGatewayProvider implements Provider {
   }
 
   async send(message: Message, ctx: SendContext): Promise<SendResult> {
-    const fail = (text: string, vendorCode: string) => new ProviderError(this.name, text, { verdict: 'failover', vendorCode });
+    const fail = (text: string, vendorCode: string, notSent = false) => new ProviderError(this.name, text, { verdict: 'failover', vendorCode, notSent });
     if (this.closed) throw fail('provider is closed', 'closed');
     if (ctx.signal.aborted) throw fail(`gave up on gateway ${this.host}: the caller's deadline passed`, 'aborted');
     const phone = this.rewrite ? this.rewrite.apply(message.to) : message.to;
@@ -122,7 +122,7 @@ class HttpGatewayProvider implements Provider {
       req = buildRequest(this.c, { phone, message: message.text, code: message.code }, this.basicAuth);
       if (this.c.idempotencyHeader) req.headers[this.c.idempotencyHeader] = ctx.deliveryId;
     } catch (e) {
-      if (e instanceof MissingCodeError) throw fail(`${e.message}; use {message} or {otp} for the whole text`, 'no_code');
+      if (e instanceof MissingCodeError) throw fail(`${e.message}; use {message} or {otp} for the whole text`, 'no_code', true);
       throw e;
     }
 

@@ -97,7 +97,7 @@ export const smppProvider = defineProvider({
           encoded = encodeMessage(message.text);
         } catch (e) {
           if (!(e instanceof MessageTooLongError)) throw fail(e);
-          throw new ProviderError(name, e.message, { verdict: 'failover', vendorCode: 'message_too_long' });
+          throw new ProviderError(name, e.message, { verdict: 'failover', vendorCode: 'message_too_long', notSent: true });
         }
         // Without a rule: E.164 without its '+', the international form an SMSC expects with TON 1.
         const destination = rewrite ? rewrite(message.to) : message.to.replace(/^\+/, '');

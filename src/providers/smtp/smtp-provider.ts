@@ -71,7 +71,7 @@ export const smtpProvider = defineProvider({
           mail = { to: fillTemplate(config.mailTo, values), subject: fillTemplate(config.subject, values, headerSafe), text: fillTemplate(config.body, values) };
         } catch (e) {
           if (!(e instanceof MissingCodeError)) throw e;
-          throw new ProviderError(config.name, `${e.message}; use {message} or {otp} for the whole text`, { verdict: 'failover', vendorCode: 'no_code' });
+          throw new ProviderError(config.name, `${e.message}; use {message} or {otp} for the whole text`, { verdict: 'failover', vendorCode: 'no_code', notSent: true });
         }
         const { to } = mail;
         const sensitive = [to, phone, message.to, message.text, message.code ?? '', config.password ?? ''];

@@ -76,7 +76,7 @@ export const twilioProvider = defineProvider({
         if (message.channel === 'voice') {
           twiml = voiceTwiml(message);
           if (twiml.length > MAX_TWIML_LENGTH) {
-            throw new ProviderError(name, `the spoken message is longer than Twilio's ${MAX_TWIML_LENGTH} characters of TwiML`, { verdict: 'failover', vendorCode: 'too-long' });
+            throw new ProviderError(name, `the spoken message is longer than Twilio's ${MAX_TWIML_LENGTH} characters of TwiML`, { verdict: 'failover', vendorCode: 'too-long', notSent: true });
           }
         }
         const { result, headers } = session.run<{ sid: string; status: string }>(ctx.signal, (client) =>
