@@ -40,15 +40,21 @@ export function endpointRouter(endpoint: EndpointConfig, deps: EndpointDeps): Ro
   const log = deps.logger.child({ endpoint: endpoint.path });
 
   const methodGuard: RequestHandler = (req, res, next) => {
-    if (req.method === 'POST') return next();
+    if (req.method === 'POST') {
+      res.locals.receivedAt = Date.now();
+      return next();
+    }
     res.setHeader('Allow', 'POST');
     next(new AppError('methodNotAllowed', `${endpoint.path} accepts POST only`));
   };
 
   const handle: RequestHandler = async (req, res) => {
     const message = parseFusionAuthBody(parseJson(req), endpoint);
-    const deliver = () => deps.dispatcher.deliver(endpoint, message, { requestId: String(req.id), logger: req.log });
-    const { outcome, duplicate } = deps.guard ? await deps.guard.admit(endpoint, message, req.log, deliver) : { outcome: await deliver(), duplicate: false };
+    const receivedAt = res.locals.receivedAt as number;
+    const deliver = () => deps.dispatcher.deliver(endpoint, message, { requestId: String(req.id), logger: req.log, receivedAt });
+    const { outcome, duplicate } = deps.guard
+      ? await deps.guard.admit(endpoint, message, req.log, deliver, receivedAt)
+      : { outcome: await deliver(), duplicate: false };
     if (duplicate) res.setHeader('X-Relay-Duplicate', 'true');
     // 202: an async route has it durably queued, not yet delivered.
     res.status(outcome.status === 'queued' ? 202 : 200).json({ id: outcome.id, status: outcome.status });

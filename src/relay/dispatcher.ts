@@ -40,6 +40,11 @@ export interface DispatchOutcome {
 
 export interface DispatchMeta {
   requestId?: string;
+  /**
+   * Epoch ms when the request arrived. The route's deadline counts from here, so time spent on limits, a dedupe
+   * wait or a slow store comes out of it and the answer still reaches the caller before its read timeout.
+   */
+  receivedAt?: number;
   /** The request's logger, so delivery lines carry its request id. */
   logger?: Logger;
 }
@@ -124,7 +129,7 @@ export class Dispatcher {
       return { id: record.id, status: 'acknowledged' };
     }
 
-    const started = Date.now();
+    const started = meta.receivedAt ?? Date.now();
     const result = await this.attemptRoute({ routeName: endpoint.route, message, deliveryId: record.id, deadline: started + route.deadlineMs, log });
     if (result.ok) {
       await this.record(store.deliveries.finish(record.id, 'delivered', result.attempt, result.providerMessageId), log, 'the delivery');

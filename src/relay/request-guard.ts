@@ -27,7 +27,14 @@ export class RequestGuard {
     },
   ) {}
 
-  async admit<T extends FirstOutcome>(endpoint: EndpointConfig, message: Message, log: Logger, deliver: () => Promise<T>): Promise<GuardAnswer<T>> {
+  /** `receivedAt`: when the request arrived; a wait for a duplicate in flight elsewhere ends at the route's deadline from then. */
+  async admit<T extends FirstOutcome>(
+    endpoint: EndpointConfig,
+    message: Message,
+    log: Logger,
+    deliver: () => Promise<T>,
+    receivedAt = Date.now(),
+  ): Promise<GuardAnswer<T>> {
     if (message.test && endpoint.testMessage === 'acknowledge') return { outcome: await deliver(), duplicate: false };
     const { limits, dedupe } = this.deps;
     const checked = async (): Promise<T> => {
@@ -41,7 +48,8 @@ export class RequestGuard {
     };
     if (!dedupe) return { outcome: await checked(), duplicate: false };
     const route = this.deps.routes[endpoint.route];
-    const answer = await dedupe.run(dedupe.key(endpoint.path, message), route.deadlineMs, checked);
+    const left = Math.max(0, receivedAt + route.deadlineMs - Date.now());
+    const answer = await dedupe.run(dedupe.key(endpoint.path, message), left, checked);
     if (answer.duplicate) {
       this.deps.onDuplicate?.(endpoint.path);
       log.info({ deliveryId: answer.outcome.id, status: answer.outcome.status, to: maskPhone(message.to) }, 'duplicate answered with the earlier delivery');

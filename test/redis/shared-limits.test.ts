@@ -67,6 +67,25 @@ describe('two replicas sharing PostgreSQL and Redis', () => {
     expect(gw.count).toBe(1);
   });
 
+  it("answers a duplicate that waited on the other replica within the route's deadline from its own arrival", async () => {
+    gw.behave('hang');
+    try {
+      const body = smsTo('+33612349009');
+      const first = postMessage(a.url, body);
+      await waitUntil(() => gw.count === 1);
+      await new Promise((r) => setTimeout(r, 1000));
+      const arrived = Date.now();
+      const again = await postMessage(b.url, body);
+      const took = Date.now() - arrived;
+      expect((await first).status).toBe(504);
+      expect(again.status).toBe(504);
+      // deadlineMs is 3000: waiting for the first must come out of it, not come before a fresh 3000 ms of sending.
+      expect(took).toBeLessThan(3000 + 500);
+    } finally {
+      gw.behave('accept');
+    }
+  });
+
   it('blocks a source that failed authentication at both replicas together, and only that source', async () => {
     const guesser = { 'x-forwarded-for': '198.51.100.20' };
     const wrong = { ...guesser, authorization: `Basic ${Buffer.from('fusionauth:wrong-password-000000').toString('base64')}` };
