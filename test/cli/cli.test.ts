@@ -25,6 +25,27 @@ describe('messenger-relay check-config', () => {
     expect(p.stderr()).toContain('valid (1 endpoint(s), 1 route(s), 1 provider(s))');
   });
 
+  it('warns, and still exits 0, when a provider that is not last can use the whole route deadline', async () => {
+    const dir = await tmp();
+    await writeFile(
+      join(dir, 'slow.yaml'),
+      [
+        'server: { tls: false }',
+        'endpoints: [{ path: /sms, route: r, auth: { none: true } }]',
+        'routes: { r: { providers: [first, second], deadlineMs: 1800 }, quick: { providers: [fast, second] } }',
+        'providers:',
+        '  first: { type: http, url: "http://127.0.0.1:9/send", options: { to: "{phone}", text: "{message}" } }',
+        '  fast: { type: http, url: "http://127.0.0.1:9/send", options: { to: "{phone}", text: "{message}" }, timeoutMs: 800 }',
+        '  second: { type: log }',
+      ].join('\n'),
+    );
+    const p = runCli(['check-config', join(dir, 'slow.yaml')]);
+    expect(await p.exited).toBe(0);
+    expect(p.stderr()).toContain('warning: routes.r: "first" may take the whole 1800 ms deadline (its timeoutMs is 3000)');
+    expect(p.stderr()).toContain('set providers.first.timeoutMs below 1800');
+    expect(p.stderr()).not.toContain('routes.quick');
+  });
+
   it('exits 2 and lists every problem with its path', async () => {
     const dir = await tmp();
     await writeFile(join(dir, 'bad.yaml'), broken);

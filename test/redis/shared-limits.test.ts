@@ -72,7 +72,7 @@ describe('two replicas sharing PostgreSQL and Redis', () => {
     try {
       const body = smsTo('+33612349009');
       const first = postMessage(a.url, body);
-      await waitUntil(() => gw.count === 1);
+      await waitUntil(() => gw.count === 1, 'the first replica sending');
       await new Promise((r) => setTimeout(r, 1000));
       const arrived = Date.now();
       const again = await postMessage(b.url, body);
