@@ -74,7 +74,11 @@ export type RouteResult =
       attempts: AttemptRecord[];
       /** The last failure was permanent: no provider can succeed with this message. */
       permanent: boolean;
-      /** The longest Retry-After a provider asked for, or for `circuitOpen` when the first breaker lets a probe through. */
+      /**
+       * How long until some provider on the route may be worth trying again: the shortest of the failed tries'
+       * Retry-After and the open breakers' next probes, none when a provider failed without asking to wait. The
+       * retry comes back to the whole route, so one vendor's long wait (FCM's quota) must not hold back the others.
+       */
       retryAfterMs?: number;
     };
 
@@ -202,7 +206,8 @@ export class Dispatcher {
     let aborted = false;
     let tried = 0;
     let probeInMs = Infinity;
-    let retryAfterMs: number | undefined;
+    /** The soonest any failed try may be repeated; 0 once one failed without asking to wait. */
+    let soonestRetryMs: number | undefined;
     let permanent = false;
     for (const provider of candidates) {
       const remaining = deadline - Date.now();
@@ -283,7 +288,7 @@ export class Dispatcher {
         else if (err.verdict === 'permanent') breaker?.success();
         else breaker?.failure();
         this.observe(provider.name, stopped ? 'aborted' : timedOut ? 'timeout' : err.verdict, attempt.latencyMs);
-        if (err.retryAfterMs !== undefined) retryAfterMs = Math.max(retryAfterMs ?? 0, err.retryAfterMs);
+        soonestRetryMs = Math.min(soonestRetryMs ?? Infinity, err.retryAfterMs ?? 0);
         log.warn(
           { provider: provider.name, verdict: err.verdict, vendorStatus: err.vendorStatus, vendorCode: attempt.vendorCode, error: attempt.error },
           'provider failed',
@@ -305,9 +310,11 @@ export class Dispatcher {
         watch.dispose();
       }
     }
+    const soonest = Math.min(soonestRetryMs ?? Infinity, probeInMs);
+    const retryAfterMs = Number.isFinite(soonest) && soonest > 0 ? soonest : undefined;
     if (aborted) return { ok: false, reason: 'aborted', attempts, permanent: false };
     if (deadlinePassed) return { ok: false, reason: 'deadline', attempts, permanent: false, retryAfterMs };
-    if (tried === 0) return { ok: false, reason: 'circuitOpen', attempts, permanent: false, retryAfterMs: Number.isFinite(probeInMs) ? probeInMs : undefined };
+    if (tried === 0) return { ok: false, reason: 'circuitOpen', attempts, permanent: false, retryAfterMs };
     return { ok: false, reason: 'failed', attempts, permanent, retryAfterMs };
   }
 

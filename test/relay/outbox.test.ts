@@ -92,6 +92,24 @@ describe('an async route', () => {
     expect(arrivals[1] - arrivals[0]).toBeGreaterThanOrEqual(1950);
   });
 
+  it("does not let one provider's long Retry-After hold back the next provider's retry", async () => {
+    gw.behave({ status: 429, body: 'quota', headers: { 'retry-after': '3600' } });
+    const second = await startHttpGateway();
+    try {
+      let n = 0;
+      second.behave(() => (n++ === 0 ? { status: 503, body: 'down' } : { status: 200, body: 'OK' }));
+      const relay = await asyncRelay({}, {
+        providers: { gateway: httpProviderAt(gw, { timeoutMs: 400 }), backup: httpProviderAt(second, { timeoutMs: 400 }) },
+        routes: { otp: { providers: ['gateway', 'backup'], deadlineMs: 1000, delivery: 'async', async: { backoff: { initialMs: 100, maxMs: 400 } } } },
+      });
+      const a = await postMessage(relay.url, smsTo('+33612345629'));
+      await settled(relay, a.body.id, 'delivered', 5000);
+      expect(second.requests.map((r) => r.answer)).toEqual([503, 200]);
+    } finally {
+      await second.close();
+    }
+  });
+
   it('gives up after maxAttempts: the item is dead, visible in the admin API without its message', async () => {
     scripted([{ status: 503, body: 'down' }]);
     const relay = await asyncRelay({ maxAttempts: 3 });
