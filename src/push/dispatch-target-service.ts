@@ -23,7 +23,9 @@ const registration = z
     signatureKey: z.unknown(),
     encryptionKey: z.unknown(),
   })
-  .refine((b) => b.username || b.userId, { message: 'username or userId is required', path: ['userId'] });
+  // Messages find devices by the identity provider's user id or by phone number; a target with a username alone
+  // would be registered, listed, and never receive a push.
+  .refine((b) => b.userId || b.phoneNumber, { message: 'userId or phoneNumber is required: messages find their devices by one of them', path: ['userId'] });
 
 /** What the admin API shows: never the phone number, and FCM tokens only in part (they address the device). */
 export interface TargetView {
@@ -177,15 +179,17 @@ export class DispatchTargetService {
       throw e;
     }
     try {
-      // A new token revives a target FCM had declared unregistered.
-      const revived = update.target !== undefined && update.target !== target.target;
+      // A token from the device, new or the same one sent again, revives a target FCM had declared unregistered:
+      // the device says the token is live now (after a reinstall, or a mistaken UNREGISTERED), and if it is not,
+      // the next push costs one FCM call and marks it again.
+      const revived = update.target !== undefined && (update.target !== target.target || target.state !== 'active');
       const changed = await this.deps.store.targets.update(id, {
         ...update,
         ...(revived ? { state: 'active' as const, stateReason: null } : {}),
       });
       if (!changed) throw new AppError('notFound', 'no dispatch target with this id');
       log.info(
-        { dispatchTargetId: id, optedOut: changed.target === OPTED_OUT, tokenChanged: revived, renamed: update.name !== undefined },
+        { dispatchTargetId: id, optedOut: changed.target === OPTED_OUT, tokenChanged: update.target !== undefined && update.target !== target.target, revived, renamed: update.name !== undefined },
         'dispatch target updated by its device',
       );
       return changed;

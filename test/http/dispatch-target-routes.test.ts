@@ -75,7 +75,8 @@ describe('dispatch-target API', () => {
 
     it.each([
       ['no name', { name: undefined }, 400, '[invalid]body', /name/],
-      ['neither username nor userId', { username: undefined, userId: undefined }, 400, '[invalid]body', /username or userId/],
+      ['neither userId nor phoneNumber', { username: undefined, userId: undefined }, 400, '[invalid]body', /userId or phoneNumber is required/],
+      ['a username alone, which no message would find', { userId: undefined }, 400, '[invalid]body', /userId or phoneNumber is required/],
       ['a target with spaces', { target: 'has spaces' }, 400, '[invalid]body', /target/],
       ['a local phone number', { phoneNumber: '303 555 1212' }, 400, '[invalid]body', /international/],
       ['a private signature key', { signatureKey: keys.signature.privateJwk }, 400, '[invalid]key', /signatureKey: holds private key material/],
@@ -201,6 +202,15 @@ describe('dispatch-target API', () => {
       await rig.relay.store.targets.markUnregistered(t.id, 'fcm-token-abcdefghijklmnopqrstuvwxyz', 'UNREGISTERED');
       expect((await patchTarget(url, t.id, await signUpdate(keys, t.id, { target: 'fcm-token-fresh-0123456789' }))).status).toBe(204);
       expect(await rig.relay.store.targets.get(t.id)).toMatchObject({ state: 'active', target: 'fcm-token-fresh-0123456789' });
+    });
+
+    it('revives it too when the device sends the same token again', async () => {
+      const t = await register();
+      await rig.relay.store.targets.markUnregistered(t.id, 'fcm-token-abcdefghijklmnopqrstuvwxyz', 'UNREGISTERED');
+      expect((await patchTarget(url, t.id, await signUpdate(keys, t.id, { target: 'fcm-token-abcdefghijklmnopqrstuvwxyz' }))).status).toBe(204);
+      const revived = await rig.relay.store.targets.get(t.id);
+      expect(revived?.state).toBe('active');
+      expect(revived?.stateReason).toBeUndefined();
     });
   });
 });
