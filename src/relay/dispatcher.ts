@@ -157,9 +157,19 @@ export class Dispatcher {
       case 'deadline':
         log.error({ attempts: summary, ms: Date.now() - started }, 'route deadline passed');
         throw new AppError('deadlineExceeded', `no provider accepted the message within ${route.deadlineMs} ms`, { id: record.id, attempts: summary });
-      default:
+      default: {
+        if (result.permanent) {
+          // The providers after it were not tried: the vendor said no provider could deliver this message.
+          const last = result.attempts.at(-1);
+          log.error({ attempts: summary }, 'a provider refused the message for good; the route stopped');
+          throw new AppError('deliveryFailed', `${last?.provider ?? 'a provider'} refused the message for good (${last?.vendorCode ?? 'permanent'}); no other provider was tried`, {
+            id: record.id,
+            attempts: summary,
+          });
+        }
         log.error({ attempts: summary }, 'every provider failed');
         throw new AppError('deliveryFailed', 'every provider on the route failed', { id: record.id, attempts: summary });
+      }
     }
   }
 

@@ -399,6 +399,7 @@ describe('twilio provider in a running relay', () => {
     const { status, body, logs } = await post();
     expect(status).toBe(502);
     expect(JSON.stringify(body)).toContain('21211');
+    expect(JSON.stringify(body)).toContain('refused the message for good (21211); no other provider was tried');
     expect(second.requests).toHaveLength(0);
     expect(logs).not.toContain('3035551212');
   });
