@@ -110,6 +110,18 @@ describe('an async route', () => {
     }
   });
 
+  it('waits for the breaker to let a probe through without spending an attempt, then delivers', async () => {
+    scripted([{ status: 503, body: 'down' }, { status: 200, body: 'OK' }]);
+    // Two attempts: had the skipped tries while the breaker is open counted, the item would be dead after the first skip.
+    const relay = await asyncRelay({ maxAttempts: 2 }, { breaker: { failures: 1, cooldownSeconds: 1 } });
+    const a = await postMessage(relay.url, smsTo('+33612345628'));
+    await settled(relay, a.body.id, 'delivered');
+    expect(arrivals).toHaveLength(2);
+    expect(arrivals[1] - arrivals[0]).toBeGreaterThanOrEqual(950);
+    const record = await relay.store.deliveries.get(String(a.body.id));
+    expect(record?.attempts.some((t) => t.vendorCode === 'circuit-open')).toBe(true);
+  });
+
   it('gives up after maxAttempts: the item is dead, visible in the admin API without its message', async () => {
     scripted([{ status: 503, body: 'down' }]);
     const relay = await asyncRelay({ maxAttempts: 3 });
