@@ -181,6 +181,8 @@ export function describeProviderConformance(spec: ConformanceSpec): void {
         const pe = error as ProviderError;
         expect(pe.provider).toBe(NAME);
         expect(pe.verdict).toBe(spec.verdicts[mode]);
+        // What the vendor said is the evidence an operator reads in the delivery log.
+        if (mode === 'reject' || mode === 'fail') expect(pe.vendorStatus ?? pe.vendorCode).toBeDefined();
         if (mode === 'hang') expect(elapsed).toBeLessThan(2000);
       });
     };
@@ -223,8 +225,24 @@ export function describeProviderConformance(spec: ConformanceSpec): void {
       expect(logText).not.toContain(message.to);
     });
 
-    it('closes twice without harm', async () => {
+    it('gives up at its own timeoutMs when the peer hangs, whatever time the caller leaves it', async () => {
+      // Types without a timeoutMs key have nothing to bound here (the log provider never waits on anyone).
+      if (!('timeoutMs' in config) || spec.notApplicable?.hang) return;
+      const quick = definition.create({ ...config, timeoutMs: 300 } as never, { logger: logs.logger, store, baseDir: process.cwd() });
+      try {
+        peer.behave('hang');
+        const { error, elapsed } = await within(3000, quick.send(message, { signal: AbortSignal.timeout(10_000), deliveryId: '00000000-0000-4000-8000-000000000002' }));
+        errors.push(error);
+        expect(error).toBeInstanceOf(ProviderError);
+        expect(elapsed).toBeLessThan(1500);
+      } finally {
+        await quick.close?.();
+      }
+    });
+
+    it('closes twice without harm, after it has sent', async () => {
       const other = definition.create(config as never, { logger: logs.logger, store, baseDir: process.cwd() });
+      await other.send(message, { signal: AbortSignal.timeout(5000), deliveryId: '00000000-0000-4000-8000-000000000003' });
       await other.close?.();
       await expect(Promise.resolve(other.close?.())).resolves.toBeUndefined();
     });

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, request, type Dispatcher } from 'undici';
 import { scrub } from '../../redact';
+import { timeLimit } from './time-limit';
 import { ProviderError, type Verdict } from '../provider';
 
 /**
@@ -43,6 +44,8 @@ export interface HttpCall {
   headers: Record<string, string>;
   body?: string;
   signal: AbortSignal;
+  /** The provider's own limit on the whole call, connect to last byte, whatever time the caller leaves it. */
+  timeoutMs?: number;
   /** Stripped from anything the vendor says back before it reaches an error: tokens, the text, the number, the code. */
   sensitive: readonly string[];
 }
@@ -63,26 +66,26 @@ const TLS_REFUSAL = /^(ERR_TLS_|ERR_SSL_|CERT_|DEPTH_ZERO_|SELF_SIGNED_|UNABLE_T
  * Throws a ProviderError only when there is no HTTP answer to judge.
  */
 export async function httpCall(call: HttpCall): Promise<HttpAnswer> {
-  if (call.signal.aborted) throw transportError(call, call.signal.reason);
-  let res: Dispatcher.ResponseData;
+  if (call.signal.aborted) throw transportError(call, call.signal, call.signal.reason);
+  const limit = call.timeoutMs === undefined ? undefined : timeLimit(call.timeoutMs, call.signal);
+  const signal = limit?.signal ?? call.signal;
   try {
-    res = await request(call.url, {
-      dispatcher: call.agent,
-      method: call.method ?? 'POST',
-      headers: call.headers,
-      body: call.body,
-      signal: call.signal,
-    });
-  } catch (e) {
-    throw transportError(call, e);
-  }
-  try {
-    return { status: res.statusCode, headers: res.headers, body: await readBounded(res.body) };
-  } catch (e) {
-    // The status line already said yes: the message is with the vendor, so losing the rest of the body must not
-    // send it again through another provider.
-    if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, headers: res.headers, body: '' };
-    throw transportError(call, e);
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(call.url, { dispatcher: call.agent, method: call.method ?? 'POST', headers: call.headers, body: call.body, signal });
+    } catch (e) {
+      throw transportError(call, signal, e);
+    }
+    try {
+      return { status: res.statusCode, headers: res.headers, body: await readBounded(res.body) };
+    } catch (e) {
+      // The status line already said yes: the message is with the vendor, so losing the rest of the body must not
+      // send it again through another provider.
+      if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, headers: res.headers, body: '' };
+      throw transportError(call, signal, e);
+    }
+  } finally {
+    limit?.done();
   }
 }
 
@@ -97,10 +100,10 @@ async function readBounded(body: Dispatcher.ResponseData['body']): Promise<strin
   return Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString('utf8');
 }
 
-function transportError(call: HttpCall, e: unknown): ProviderError {
+function transportError(call: HttpCall, signal: AbortSignal, e: unknown): ProviderError {
   // Our own deadline, not the vendor's fault: the route moves on, as it does when the dispatcher's timer fires.
-  if (call.signal.aborted) {
-    const timedOut = (call.signal.reason as Error | undefined)?.name === 'TimeoutError';
+  if (signal.aborted) {
+    const timedOut = (signal.reason as Error | undefined)?.name === 'TimeoutError';
     return new ProviderError(call.provider, `${call.vendor} did not answer before the ${timedOut ? 'timeout' : 'abort'}`, {
       verdict: 'failover',
       vendorCode: timedOut ? 'timeout' : 'aborted',

@@ -50,6 +50,7 @@ export const sipgateProvider = defineProvider({
           headers: { authorization, 'content-type': 'application/json', accept: 'application/json', 'user-agent': 'messenger-relay' },
           body: JSON.stringify({ smsId: config.smsId, recipient: message.to, message: message.text }),
           signal: ctx.signal,
+          timeoutMs: config.timeoutMs,
         });
         // sipgate answers 204 without a message id; any 2xx is taken, since the exact status is not documented.
         if (answer.status >= 200 && answer.status < 300) {

@@ -60,7 +60,7 @@ export const webhookProvider = defineProvider({
       channels: ['sms', 'voice'],
       async send(message, ctx) {
         const who = { provider: config.name, vendor: 'the downstream receiver', sensitive: [...secrets, ...messageSensitive(message)] };
-        const answer = await httpCall({ ...who, agent, url: config.url, headers, body: fusionAuthBody(message), signal: ctx.signal });
+        const answer = await httpCall({ ...who, agent, url: config.url, headers, body: fusionAuthBody(message), signal: ctx.signal, timeoutMs: config.timeoutMs });
         if (!accepted(answer.status)) throw webhookError(who, answer);
         const providerMessageId = downstreamId(answer.body);
         logger.debug({ ...where, to: maskPhone(message.to), status: answer.status, providerMessageId }, 'downstream receiver accepted the message');
