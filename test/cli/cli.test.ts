@@ -85,10 +85,16 @@ describe('messenger-relay cert', () => {
     expect(server.verify(ca.publicKey)).toBe(true);
     expect(server.subjectAltName).toContain('DNS:relay.internal');
     expect(server.subjectAltName).toContain('IP Address:10.1.2.3');
+    expect(server.subjectAltName).toContain('DNS:localhost');
     expect(((await stat(join(dir, 'server.key'))).mode & 0o777).toString(8)).toBe('600');
+    // Run again, it prints the CA already pasted into FusionAuth instead of replacing it unasked.
     const again = runCli(['cert', '--dir', dir]);
-    expect(await again.exited).toBe(2);
+    expect(await again.exited).toBe(0);
+    expect(again.stdout().trim()).toBe((await readFile(join(dir, 'ca.crt'), 'utf8')).trim());
     expect(again.stderr()).toContain('--force');
+    const forced = runCli(['cert', '--dir', dir, '--force']);
+    expect(await forced.exited).toBe(0);
+    expect(forced.stdout().trim()).not.toBe(p.stdout().trim());
   });
 });
 
@@ -140,5 +146,14 @@ describe('the embedded default (npm start on a fresh checkout)', () => {
     expect(await readFile(join(dir, 'certs', 'server.crt'), 'utf8')).toBe(cert);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
+
+    // The README's next step: a CA for FusionAuth, replacing the self-signed certificate, localhost kept.
+    const certs = runCli(['cert', '--name', 'relay.internal'], { cwd: dir });
+    expect(await certs.exited).toBe(0);
+    const ca = new X509Certificate(await readFile(join(dir, 'certs', 'ca.crt')));
+    const signed = new X509Certificate(await readFile(join(dir, 'certs', 'server.crt')));
+    expect(signed.verify(ca.publicKey)).toBe(true);
+    expect(signed.subjectAltName).toContain('DNS:relay.internal');
+    expect(signed.subjectAltName).toContain('DNS:localhost');
   });
 });
