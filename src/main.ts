@@ -14,6 +14,9 @@ const usage = () =>
   `usage: messenger-relay COMMAND\n${commands.map((c) => `  ${c.usage}`).join('\n')}\n` +
   'With no command, or only options, it serves. Environment: RELAY_CONFIG (config file), PORT (embedded default only), LOG_LEVEL.';
 
+/** How long a signal that arrives during start waits for the start to finish before the process exits. */
+const STARTING_GRACE_MS = 5000;
+
 const ctx: CliContext = {
   env: process.env,
   cwd: process.cwd(),
@@ -54,6 +57,9 @@ async function main(argv: string[]): Promise<void> {
   const onSignal = () => {
     signalled = true;
     stop();
+    // Still starting (a store that does not answer, say): give the start a moment to finish, so a stop right after
+    // 'Ready' stays graceful, then leave; a process that never started must not outlive its SIGTERM.
+    if (!running) setTimeout(() => process.exit(1), STARTING_GRACE_MS).unref();
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
