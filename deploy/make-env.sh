@@ -1,17 +1,31 @@
 #!/bin/sh
-# Writes .env next to docker-compose.yml with random passwords, once. An existing .env is left alone.
+# Writes .env next to docker-compose.yml with random passwords. An existing .env keeps every value it has; only
+# the variables it lacks are added, so a .env made for an older version of the demo gains the new ones.
 set -eu
 cd "$(dirname "$0")/.."
-if [ -e .env ]; then echo ".env exists; leaving it as it is"; exit 0; fi
 rand() { head -c 24 /dev/urandom | base64 | tr -d '\n' | tr '+/' '-_'; }
 umask 077
-{
-  echo "RELAY_PASSWORD=$(rand)"
-  echo "RELAY_DB_PASSWORD=$(rand)"
-  echo "FUSIONAUTH_DB_ROOT_PASSWORD=$(rand)"
-  echo "FUSIONAUTH_DB_PASSWORD=$(rand)"
-  echo "FUSIONAUTH_API_KEY=$(rand)$(rand)"
-  echo "FUSIONAUTH_ADMIN_EMAIL=admin@example.com"
-  echo "FUSIONAUTH_ADMIN_PASSWORD=$(rand)"
-} > .env
-echo "wrote .env (mode 0600): the FusionAuth admin is admin@example.com, password FUSIONAUTH_ADMIN_PASSWORD in .env"
+touch .env
+chmod 600 .env
+# A last line without its newline would run into the first variable added.
+if [ -s .env ] && [ -n "$(tail -c 1 .env)" ]; then echo >> .env; fi
+added=""
+add() {
+  grep -q "^$1=" .env && return 0
+  echo "$1=$2" >> .env
+  added="$added $1"
+}
+add RELAY_PASSWORD "$(rand)"
+add RELAY_DB_PASSWORD "$(rand)"
+add RELAY_ADMIN_TOKEN "$(rand)"
+add FUSIONAUTH_DB_ROOT_PASSWORD "$(rand)"
+add FUSIONAUTH_DB_PASSWORD "$(rand)"
+add FUSIONAUTH_API_KEY "$(rand)$(rand)"
+add FUSIONAUTH_ADMIN_EMAIL admin@example.com
+add FUSIONAUTH_ADMIN_PASSWORD "$(rand)"
+if [ -z "$added" ]; then
+  echo ".env has every variable already; left as it is"
+else
+  echo "added to .env (mode 0600):$added"
+  echo "the FusionAuth admin is the FUSIONAUTH_ADMIN_EMAIL in .env, with FUSIONAUTH_ADMIN_PASSWORD"
+fi

@@ -3,12 +3,14 @@ import { join, posix } from 'node:path';
 import { parse } from 'yaml';
 import { loadConfigFile } from '../../src/config/load-config';
 import { ipAllowed, parseRanges } from '../../src/http/auth-guards';
+import { normalizePhone } from '../../src/inbound/phone';
 
 /**
  * docker-compose.yml is validated by `docker-compose config` in .ci/run; this checks what that cannot: that the
  * pieces point at each other. The relay's configuration passes the relay's own validation with the environment
  * compose gives it, FusionAuth's kickstart points its messenger at the relay's endpoint with the same password,
- * and the relay's allow-list admits FusionAuth's address.
+ * the relay's allow-list admits FusionAuth's address, and the relay's push provider reaches the mock FCM and reads
+ * the service account the mock writes.
  */
 const root = join(__dirname, '..', '..');
 const read = (f: string) => readFileSync(join(root, f), 'utf8');
@@ -35,6 +37,7 @@ interface Service {
   command?: string[];
   environment?: Record<string, string>;
   volumes?: string[];
+  ports?: string[];
   networks?: string[] | Record<string, { ipv4_address?: string } | null>;
   depends_on?: Record<string, unknown> | string[];
 }
@@ -53,6 +56,21 @@ function hostPath(service: string, containerPath: string): string {
   }
   throw new Error(`${service}: ${containerPath} is not on a bind mount`);
 }
+
+/** `volume:path` for a path inside a container that lies on one of the service's named volumes. */
+function namedVolumePath(service: string, containerPath: string): string {
+  for (const v of services[service].volumes ?? []) {
+    const [src, dst] = v.split(':');
+    if (src.startsWith('./') || src.startsWith('/')) continue;
+    if (containerPath.startsWith(`${dst}/`)) return `${src}:${posix.relative(dst, containerPath)}`;
+  }
+  throw new Error(`${service}: ${containerPath} is not on a named volume`);
+}
+
+const relayConfig = () => {
+  const args = services.relay.command!;
+  return loadConfigFile(join(root, hostPath('relay', args[args.indexOf('--config') + 1])), envOf('relay')).config;
+};
 
 describe('docker-compose.yml', () => {
   it('has the relay, its PostgreSQL and Redis, FusionAuth with its own database, the mock FCM and the SMS sink', () => {
@@ -89,6 +107,28 @@ describe('docker-compose.yml', () => {
     expect(config.server.port).toBe(Number(envOf('relay').RELAY_HEALTHCHECK_PORT));
     // Limits and dedupe shared through the compose Redis, as a scaled-out deployment needs.
     expect(services[new URL(config.redis!.url).hostname]).toBeDefined();
+  });
+
+  it('wires the push provider to the mock FCM: its address, its service account, and the ports the phone simulator uses', () => {
+    const config = relayConfig();
+    const push = Object.values(config.providers).find((p) => p.type === 'fcm') as { serviceAccountJson: string; endpointBaseUrl: string; redeemUrl: string } | undefined;
+    expect(push).toBeDefined();
+    expect(config.routes.otp.providers[0]).toBe(Object.entries(config.providers).find(([, p]) => p === push)![0]);
+    const mock = services['mock-fcm'];
+    const args = mock.command!;
+    const option = (name: string) => args[args.indexOf(name) + 1];
+    // Reachable from the relay's container, by the name the service account gives as token_uri.
+    expect(option('--host')).toBe('0.0.0.0');
+    const fcm = new URL(push!.endpointBaseUrl);
+    expect(services[fcm.hostname]).toBe(mock);
+    expect(fcm.port).toBe(option('--port'));
+    expect(option('--public-url')).toBe(fcm.origin);
+    // The file the mock writes is the one the relay reads, and the relay starts only once it is there.
+    expect(namedVolumePath('relay', push!.serviceAccountJson)).toBe(namedVolumePath('mock-fcm', option('--write-service-account')));
+    expect((services.relay.depends_on as Record<string, unknown>)['mock-fcm']).toEqual({ condition: 'service_healthy' });
+    // The phone simulator on the host reads pushes from the mock and redeems at the relay, through published ports.
+    expect(mock.ports).toContain(`127.0.0.1:${fcm.port}:${fcm.port}`);
+    expect(services.relay.ports).toContain(`127.0.0.1:${new URL(push!.redeemUrl).port}:${config.server.port}`);
   });
 
   describe('FusionAuth kickstart', () => {
@@ -134,6 +174,21 @@ describe('docker-compose.yml', () => {
       const ranges = parseRanges(endpoint.auth.allowFrom ?? []);
       expect(ipAllowed(fusionauthNet.relay_net.ipv4_address!, ranges)).toBe(true);
       expect(ipAllowed('172.28.0.1', ranges)).toBe(false);
+    });
+
+    it('gives every user a mobilePhone the relay accepts, so a code for them is not answered 400', () => {
+      const endpoint = relayConfig().endpoints.find((e) => e.path === '/fusionauth/sms')!;
+      const phones = kickstart.requests.map((r) => r.body.user?.mobilePhone).filter((p): p is string => typeof p === 'string');
+      expect(phones.length).toBeGreaterThan(0);
+      for (const phone of phones) {
+        let readable = true;
+        try {
+          normalizePhone(phone, endpoint.defaultRegion);
+        } catch {
+          readable = false;
+        }
+        expect({ phone, readable }).toEqual({ phone, readable: true });
+      }
     });
 
     it('enables SMS MFA on the default tenant with that messenger and an SMS template it creates', () => {

@@ -9,6 +9,12 @@ export interface MockFcmOptions {
   host?: string;
   port?: number;
   projectId?: string;
+  /**
+   * The origin others reach the mock at, when that is not the address it listens on: in a container it listens
+   * on 0.0.0.0 and is called by its service name. The service account's `token_uri` and the audience the token
+   * endpoint demands follow it, so an assertion made for that name is accepted.
+   */
+  publicUrl?: string;
   /** `expires_in` of issued access tokens. */
   tokenTtlSeconds?: number;
 }
@@ -87,7 +93,10 @@ export class MockFcm {
   private errors: ProgrammedError[] = [];
   private seq = 0;
   private readonly stats: MockStats = { tokenRequests: 0, sendRequests: 0, messages: 0 };
+  /** Where clients reach it: `publicUrl` when given, else the address it listens on. */
   url = '';
+  /** The address it listens on. */
+  listenUrl = '';
 
   private constructor(private readonly opts: MockFcmOptions) {
     this.projectId = opts.projectId ?? 'demo-project';
@@ -109,7 +118,8 @@ export class MockFcm {
       mock.server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => ok());
     });
     const { address, port } = mock.server.address() as AddressInfo;
-    mock.url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+    mock.listenUrl = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+    mock.url = opts.publicUrl?.replace(/\/+$/, '') ?? mock.listenUrl;
     return mock;
   }
 
