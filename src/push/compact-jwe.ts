@@ -5,9 +5,9 @@ import type { JWK } from 'jose';
  * Compact JWE encryption for exactly the two nevis algorithms, on node:crypto's synchronous primitives.
  *
  * Why not jose here: jose 6 runs on WebCrypto, where every step (key wrap, AES-CBC, HMAC, ECDH, key generation)
- * is its own promise hop through the thread pool. Measured on this project's machine that capped a push at
- * ~900 encryptions/s for P-256 and ~2,500/s for RSA, below the 3,000/s per core the relay must reach; the same
- * algorithms on node:crypto do RSA-2048 ~25,000/s, P-256 ~4,600/s, X25519 ~9,000/s (docs/benchmarks.md).
+ * is its own promise hop through the thread pool. That keeps it below the 3,000 encryptions/s per core the relay
+ * must reach for every key type, while node:crypto clears it for RSA-2048, RSA-4096, P-256 and X25519. The
+ * measured rates of both are in docs/benchmarks.md ("nma_data JWE encryption"), rewritten by `npm run bench`.
  * The format is checked against jose: every key type's output is decrypted by jose's compactDecrypt in tests.
  *
  * RFC 7516 (compact serialisation), RFC 7518 §4.3 (RSA-OAEP-256), §4.6 (ECDH-ES+A256KW with Concat KDF),

@@ -67,6 +67,7 @@ describe('dispatch-target API', () => {
     it.each([
       ['a body that is not JSON', { body: '{name:', headers: { 'content-type': 'application/json' } }, 400, '[invalidJson]'],
       ['another content type', { body: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, '[unsupportedEncoding]'],
+      ['a body over 64 KiB', { body: body({ deviceId: 'x'.repeat(70_000) }) }, 413, '[tooLarge]'],
     ])('refuses %s', async (_n, init, status, code) => {
       const res = await api('/dispatch-targets', { method: 'POST', ...init });
       expect(res.status).toBe(status);
@@ -79,6 +80,7 @@ describe('dispatch-target API', () => {
       ['a username alone, which no message would find', { userId: undefined }, 400, '[invalid]body', /userId or phoneNumber is required/],
       ['a target with spaces', { target: 'has spaces' }, 400, '[invalid]body', /target/],
       ['a local phone number', { phoneNumber: '303 555 1212' }, 400, '[invalid]body', /international/],
+      ['an international number that cannot exist', { phoneNumber: '+1 555 555 0123' }, 400, '[invalid]phoneNumber', /not a valid number/],
       ['a private signature key', { signatureKey: keys.signature.privateJwk }, 400, '[invalid]key', /signatureKey: holds private key material/],
       ['a signature-only key for encryption', { encryptionKey: generateDeviceKeys('x25519').signature.publicJwk }, 400, '[invalid]key', /encryptionKey: Ed25519/],
       ['an unknown dispatcher', { dispatcher: 'nope' }, 422, '[invalid]dispatcher', /"nope" is not a configured fcm provider/],
