@@ -1,5 +1,7 @@
 import { isIP } from 'node:net';
+import { isSupportedCountry } from 'libphonenumber-js/max';
 import { z } from 'zod';
+import { normalizePhone } from '../inbound/phone';
 import { providerDefinitions } from '../providers/registry';
 import { dedupeSchema, limitsSchema } from './limits-schema';
 import { asyncSchema, breakerOverride, breakerSchema, deliveryMode, metricsSchema, storageKeys } from './reliability-schema';
@@ -68,7 +70,12 @@ const endpointSchema = z.strictObject({
   testMessage: z.enum(['acknowledge', 'deliver']).default('acknowledge'),
   testPhoneNumber: z.string().optional(),
   /** ISO 3166 region used to read numbers written without a country code, e.g. "3035551212". */
-  defaultRegion: z.string().regex(/^[A-Z]{2}$/).default('US'),
+  defaultRegion: z
+    .string()
+    .regex(/^[A-Z]{2}$/, 'must be an ISO 3166 region code such as US or GB')
+    // UK for GB is the usual slip: refused here, not by 400s on every national number later.
+    .refine((r) => isSupportedCountry(r), { message: 'is not a region libphonenumber knows (the United Kingdom is GB, not UK)' })
+    .default('US'),
   route: z.string(),
 });
 
@@ -155,6 +162,14 @@ export const configSchema = z
       }
       if (e.testMessage === 'deliver' && !e.testPhoneNumber) {
         ctx.addIssue({ code: 'custom', path: ['endpoints', i, 'testPhoneNumber'], message: 'testMessage: deliver needs a testPhoneNumber' });
+      }
+      if (e.testPhoneNumber !== undefined) {
+        // Checked now: a bad value would turn every press of FusionAuth's Test button into a 400 about its phoneNumber.
+        try {
+          normalizePhone(e.testPhoneNumber, e.defaultRegion);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', path: ['endpoints', i, 'testPhoneNumber'], message: (err as Error).message.replace(/^phoneNumber/, 'not a usable number:') });
+        }
       }
     });
     for (const [name, r] of Object.entries(c.routes)) {

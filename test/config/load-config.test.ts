@@ -106,6 +106,8 @@ describe('configuration', () => {
     ['a path with a query', withLine('- path: /fusionauth/sms', '- path: /sms?x=1'), 'endpoints[0].path'],
     ['an unknown format', withLine('    route: otp', '    route: otp\n    format: kafka'), 'endpoints[0].format'],
     ['an unknown route', withLine('    route: otp', '    route: missing'), 'endpoints[0].route'],
+    ['UK for GB as the default region', withLine('    route: otp', '    route: otp\n    defaultRegion: UK'), 'endpoints[0].defaultRegion'],
+    ['a test phone number that is not a number', withLine('    route: otp', '    route: otp\n    testPhoneNumber: "555-0000"'), 'endpoints[0].testPhoneNumber'],
     ['testMessage deliver without a number', withLine('    route: otp', '    route: otp\n    testMessage: deliver'), 'endpoints[0].testPhoneNumber'],
     ['a route naming an unknown provider', withLine('providers: [phone]', 'providers: [phone, ghost]'), 'routes.otp.providers[1]'],
     ['a route without providers', withLine('providers: [phone]', 'providers: []'), 'routes.otp.providers'],
