@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import { createSecureContext as tlsContext } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type { Express } from 'express';
@@ -63,23 +64,63 @@ export function createProviders(loaded: LoadedConfig, logger: Logger, store: Sto
   return providers;
 }
 
-function createHttpServer(loaded: LoadedConfig, app: Express): http.Server {
+export interface TlsMaterial {
+  cert: Buffer;
+  key: Buffer;
+  clientCa?: Buffer;
+}
+
+/**
+ * Reads server.tls's files, or lists what is wrong with each by its key (unreadable, not PEM, a key that does not
+ * match the certificate), so check-config and start report them like every other configuration problem.
+ */
+export function readTlsMaterial(loaded: LoadedConfig): TlsMaterial | undefined {
   const { tls } = loaded.config.server;
-  if (tls === false) return http.createServer(app);
-  const read = (f: string) => readFileSync(resolve(loaded.baseDir, f));
+  if (tls === false) return undefined;
+  const problems: string[] = [];
+  const read = (key: string, file: string, what: string, pem: RegExp): Buffer | undefined => {
+    let data: Buffer;
+    try {
+      data = readFileSync(resolve(loaded.baseDir, file));
+    } catch (e) {
+      problems.push(`server.tls.${key}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+      return undefined;
+    }
+    if (!pem.test(data.toString('latin1'))) problems.push(`server.tls.${key}: ${file} is not a PEM ${what}`);
+    return data;
+  };
+  const cert = read('cert', tls.cert, 'certificate', /-----BEGIN CERTIFICATE-----/);
+  const key = read('key', tls.key, 'private key', /-----BEGIN [A-Z ]*PRIVATE KEY-----/);
+  const clientCa = tls.clientCa === undefined ? undefined : read('clientCa', tls.clientCa, 'CA certificate', /-----BEGIN CERTIFICATE-----/);
+  if (problems.length === 0 && cert && key) {
+    try {
+      tlsContext({ cert, key });
+    } catch (e) {
+      problems.push(`server.tls: ${tls.cert} and ${tls.key} do not make a usable pair (${(e as Error).message})`);
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return { cert: cert!, key: key!, clientCa };
+}
+
+function createHttpServer(loaded: LoadedConfig, material: TlsMaterial | undefined, app: Express): http.Server {
+  const { tls } = loaded.config.server;
+  if (tls === false || !material) return http.createServer(app);
   return https.createServer(
     {
-      cert: read(tls.cert),
-      key: read(tls.key),
+      cert: material.cert,
+      key: material.key,
       minVersion: tls.minVersion,
       // Client certificates are checked per endpoint (auth.clientCert), so the handshake asks but does not insist.
-      ...(tls.clientCa ? { ca: read(tls.clientCa), requestCert: true, rejectUnauthorized: false } : {}),
+      ...(material.clientCa ? { ca: material.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
     },
     app,
   );
 }
 
 export async function startRelay(loaded: LoadedConfig, logger: Logger, listen?: { host?: string; port?: number }): Promise<RunningRelay> {
+  // Before the store and the providers open: a missing certificate is a configuration problem, said as one.
+  const tlsMaterial = readTlsMaterial(loaded);
   const { config } = loaded;
   const store = await createStore(config.storage.url, loaded.baseDir, { poolSize: config.storage.poolSize, logger });
   const providers = createProviders(loaded, logger, store);
@@ -125,7 +166,7 @@ export async function startRelay(loaded: LoadedConfig, logger: Logger, listen?: 
     redeemFailures: protection.redeemFailures,
     redis,
   });
-  const server = createHttpServer(loaded, app);
+  const server = createHttpServer(loaded, tlsMaterial, app);
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   if (config.server.tls === false) logger.warn('TLS is off: only run this behind a load balancer that terminates TLS');

@@ -3,7 +3,7 @@ import { loadConfigFile } from '../config/load-config';
 import { routeAdvice } from '../config/route-advice';
 import { ConfigError } from '../errors';
 import { createLogger } from '../logger';
-import { createEachProvider } from '../server';
+import { createEachProvider, readTlsMaterial } from '../server';
 import { SqliteStore } from '../store/sqlite/sqlite-store';
 import type { Command } from './command';
 
@@ -20,6 +20,7 @@ export const checkConfigCommand: Command = {
     if (!file) throw new ConfigError(['check-config needs a file: messenger-relay check-config FILE']);
     const loaded = loadConfigFile(file, ctx.env);
     const { config } = loaded;
+    readTlsMaterial(loaded);
     // Some problems only show when a provider is built (a script that is not executable, an unreadable CA or
     // service-account file), so build them all, against a throwaway store, and report every one.
     const store = new SqliteStore(':memory:');

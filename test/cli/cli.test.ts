@@ -46,6 +46,21 @@ describe('messenger-relay check-config', () => {
     expect(p.stderr()).not.toContain('routes.quick');
   });
 
+  it('reads the TLS files: a missing certificate and a key that is not PEM are listed by key, exit 2, by check-config and serve', async () => {
+    const dir = await tmp();
+    await writeFile(join(dir, 'server.key'), 'not a key');
+    await writeFile(
+      join(dir, 'tls.yaml'),
+      'server: { tls: { cert: missing.crt, key: server.key } }\nendpoints: [{ path: /sms, route: r, auth: { none: true } }]\nroutes: { r: { providers: [p] } }\nproviders: { p: { type: log } }\n',
+    );
+    for (const args of [['check-config', join(dir, 'tls.yaml')], ['serve', '--config', join(dir, 'tls.yaml')]]) {
+      const p = runCli(args);
+      expect(await p.exited).toBe(2);
+      expect(p.stderr()).toContain('server.tls.cert: cannot read missing.crt (ENOENT)');
+      expect(p.stderr()).toContain('server.tls.key: server.key is not a PEM private key');
+    }
+  });
+
   it('exits 2 and lists every problem with its path', async () => {
     const dir = await tmp();
     await writeFile(join(dir, 'bad.yaml'), broken);
