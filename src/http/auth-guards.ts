@@ -42,6 +42,8 @@ export function ipAllowed(ip: string | undefined, ranges: readonly Range[]): boo
   return ranges.some(([range, bits]) => range.kind() === addr.kind() && addr.match(range, bits));
 }
 
+const REALM = 'messenger-relay';
+
 /** `limits.failedAuth`: checked before any guard runs, charged on every refused credential. */
 export interface AuthFailureBudget {
   refuse(req: Request): Promise<AppError | undefined>;
@@ -49,7 +51,8 @@ export interface AuthFailureBudget {
 }
 
 function fail(log: Logger, req: Request, guard: string, reason: string, budget?: AuthFailureBudget): void {
-  log.warn({ guard, reason, source: req.ip, peer: req.socket.remoteAddress, path: req.path }, 'authentication failed');
+  // The request's own logger when there is one, so the line carries the request id FusionAuth can be asked about.
+  (req.log ?? log).warn({ guard, reason, source: req.ip, peer: req.socket.remoteAddress, path: req.path }, 'authentication failed');
   // A source outside allowFrom can never pass anyway; only wrong credentials spend the budget.
   if (guard !== 'allowFrom') budget?.charge(req);
 }
@@ -94,12 +97,14 @@ export function buildAuthGuards(auth: AuthConfig, log: Logger, budget?: AuthFail
 
   if (auth.headers) {
     const rules = Object.entries(auth.headers);
+    // An endpoint with Basic challenges on every 401, whichever guard refused first.
+    const challenge = auth.basic ? { 'WWW-Authenticate': `Basic realm="${REALM}"` } : undefined;
     guards.push((req, _res, next) => {
       for (const [name, accepted] of rules) {
         const value = req.get(name);
         if (value === undefined || !matchesAny(value, accepted)) {
           fail(log, req, 'headers', `${value === undefined ? 'missing' : 'wrong'} ${name} header`, budget);
-          return next(new AppError('notAuthorized', 'authentication failed'));
+          return next(new AppError('notAuthorized', 'authentication failed', undefined, challenge));
         }
       }
       next();
@@ -117,7 +122,7 @@ export function buildAuthGuards(auth: AuthConfig, log: Logger, budget?: AuthFail
           return userOk && passOk;
         },
         challenge: true,
-        realm: 'messenger-relay',
+        realm: REALM,
         unauthorizedResponse: (req: Request) => {
           fail(log, req, 'basic', req.get('authorization') ? 'wrong credentials' : 'no credentials', budget);
           return new AppError('notAuthorized', 'authentication failed').toBody();
