@@ -8,7 +8,7 @@ import type { Express } from 'express';
 import type { Logger } from 'pino';
 import { createApp, type AppState } from './app';
 import type { LoadedConfig } from './config/load-config';
-import { routeAdvice } from './config/route-advice';
+import { configAdvice } from './config/config-advice';
 import { ConfigError } from './errors';
 import { RelayMetrics, startMetricsServer } from './http/metrics';
 import type { Provider } from './providers/provider';
@@ -170,7 +170,7 @@ export async function startRelay(loaded: LoadedConfig, logger: Logger, listen?: 
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   if (config.server.tls === false) logger.warn('TLS is off: only run this behind a load balancer that terminates TLS');
-  for (const advice of routeAdvice(config)) logger.warn(advice);
+  for (const advice of configAdvice(config)) logger.warn(advice);
   server.on('tlsClientError', (err: NodeJS.ErrnoException, socket) => {
     logger.warn({ source: socket.remoteAddress, reason: err.code ?? err.message }, 'TLS handshake refused');
   });

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../config/load-config';
-import { routeAdvice } from '../config/route-advice';
+import { configAdvice } from '../config/config-advice';
 import { ConfigError } from '../errors';
 import { createLogger } from '../logger';
 import { createEachProvider, readTlsMaterial } from '../server';
@@ -30,7 +30,7 @@ export const checkConfigCommand: Command = {
       if (problems.length) throw new ConfigError(problems);
       const count = (o: object) => Object.keys(o).length;
       ctx.say(`${file}: valid (${config.endpoints.length} endpoint(s), ${count(config.routes)} route(s), ${count(config.providers)} provider(s))`);
-      for (const advice of routeAdvice(config)) ctx.say(`  warning: ${advice}`);
+      for (const advice of configAdvice(config)) ctx.say(`  warning: ${advice}`);
       if (!values.verify) return;
       for (const [name, provider] of providers) {
         if (!provider.verify) {

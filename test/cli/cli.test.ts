@@ -46,6 +46,17 @@ describe('messenger-relay check-config', () => {
     expect(p.stderr()).not.toContain('routes.quick');
   });
 
+  it('warns when allowFrom relies on a hop-count trustProxy, which a direct caller can fool', async () => {
+    const dir = await tmp();
+    await writeFile(
+      join(dir, 'hops.yaml'),
+      'server: { tls: false, trustProxy: 1 }\nendpoints: [{ path: /sms, route: r, auth: { allowFrom: [10.0.0.0/8] } }]\nroutes: { r: { providers: [p] } }\nproviders: { p: { type: log } }\n',
+    );
+    const p = runCli(['check-config', join(dir, 'hops.yaml')]);
+    expect(await p.exited).toBe(0);
+    expect(p.stderr()).toContain('warning: endpoints[0].auth.allowFrom: server.trustProxy is a hop count');
+  });
+
   it('reads the TLS files: a missing certificate and a key that is not PEM are listed by key, exit 2, by check-config and serve', async () => {
     const dir = await tmp();
     await writeFile(join(dir, 'server.key'), 'not a key');
