@@ -85,6 +85,8 @@ describe('graceful shutdown', () => {
     );
     const proc = runCli(['serve', '--config', join(dir, 'relay.yaml')]);
     await proc.waitFor(/"listening"/);
+    // tls: false is only for a TLS-terminating load balancer in front; the start says so.
+    expect(proc.stdout()).toContain('TLS is off: only run this behind a load balancer that terminates TLS');
     const inFlight = halfSentPost(port);
     await until(() => proc.stdout().length > 0);
     await new Promise((r) => setTimeout(r, 150));
