@@ -77,12 +77,41 @@ function deepFreeze<T>(o: T): T {
 }
 
 /** Validates a plain object (already expanded) and returns the frozen config, or throws every problem at once. */
+/**
+ * The names one part of the file gives another (an endpoint's route, a route's providers), checked on the raw
+ * document. The schema checks them too, but only once everything else parses: one unknown provider type would
+ * otherwise hide a misspelt route until the next run.
+ */
+function referenceProblems(raw: unknown): string[] {
+  const doc = (raw ?? {}) as { endpoints?: unknown; routes?: unknown; providers?: unknown };
+  const names = (o: unknown) => (o && typeof o === 'object' && !Array.isArray(o) ? new Set(Object.keys(o)) : undefined);
+  const routes = names(doc.routes);
+  const providers = names(doc.providers);
+  const out: string[] = [];
+  if (Array.isArray(doc.endpoints) && routes) {
+    doc.endpoints.forEach((e: { route?: unknown }, i) => {
+      if (typeof e?.route === 'string' && !routes.has(e.route)) out.push(`endpoints[${i}].route: no route named "${e.route}"`);
+    });
+  }
+  if (routes && providers) {
+    for (const name of routes) {
+      const list = (doc.routes as Record<string, { providers?: unknown }>)[name]?.providers;
+      if (!Array.isArray(list)) continue;
+      list.forEach((p, i) => {
+        if (typeof p === 'string' && !providers.has(p)) out.push(`routes.${name}.providers[${i}]: no provider named "${p}"`);
+      });
+    }
+  }
+  return out;
+}
+
 export function validateConfig(raw: unknown, problems: string[] = []): Config {
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     for (const issue of (parsed.error as z.ZodError).issues) {
       problems.push(`${formatIssuePath(issue.path) || '(root)'}: ${issue.message}`);
     }
+    for (const p of referenceProblems(raw)) if (!problems.includes(p)) problems.push(p);
   }
   if (problems.length || !parsed.success) throw new ConfigError(problems);
   return deepFreeze(parsed.data);

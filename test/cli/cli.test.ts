@@ -77,7 +77,7 @@ describe('messenger-relay check-config', () => {
     await writeFile(join(dir, 'bad.yaml'), broken);
     const p = runCli(['check-config', join(dir, 'bad.yaml')]);
     expect(await p.exited).toBe(2);
-    for (const path of ['server.port', 'endpoints[0].auth.basic.password', 'providers.p']) expect(p.stderr()).toContain(path);
+    for (const path of ['server.port', 'endpoints[0].auth.basic.password', 'providers.p', 'endpoints[0].route: no route named "nowhere"']) expect(p.stderr()).toContain(path);
     expect(p.stderr()).not.toMatch(/at .*\.ts:\d+/);
   });
 

@@ -81,9 +81,10 @@ describe('configuration', () => {
       expect.arrayContaining([
         expect.stringContaining('server.port'),
         expect.stringContaining('routes.otp.deadlineMs'),
+        expect.stringContaining('endpoints[0].route: no route named "nope"'),
       ]),
     );
-    expect(problems.length).toBeGreaterThanOrEqual(2);
+    expect(problems.length).toBeGreaterThanOrEqual(3);
   });
 
   it.each([
