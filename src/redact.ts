@@ -1,10 +1,13 @@
 import { createHmac } from 'node:crypto';
 
-/** `+4915112345678` → `+49151*****678`: enough to recognise in a log, not enough to dial. */
+/**
+ * `+4915112345678` → `+**********678`: the last digits, enough to tell a user's numbers apart in a log or the
+ * admin API. Showing the first digits too (country and area code) would leave so few unknown digits that the
+ * keyed digest next to the mask could be matched by trying every candidate.
+ */
 export function maskPhone(e164: string): string {
   if (e164.length <= 6) return '*'.repeat(e164.length);
-  const keepStart = Math.min(5, e164.length - 4);
-  return e164.slice(0, keepStart) + '*'.repeat(e164.length - keepStart - 3) + e164.slice(-3);
+  return `${e164.startsWith('+') ? '+' : e164[0]}${'*'.repeat(e164.length - 4)}${e164.slice(-3)}`;
 }
 
 /** A keyed hash lets the delivery log answer "what happened to this number" without being a phone directory. */

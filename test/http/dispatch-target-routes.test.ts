@@ -45,7 +45,7 @@ describe('dispatch-target API', () => {
         target: 'fcm-to…wxyz',
         optedOut: false,
         state: 'active',
-        phoneNumber: '+1303****212',
+        phoneNumber: '+********212',
         signatureKey: keys.signature.publicJwk,
         encryptionKey: keys.encryption.publicJwk,
       });

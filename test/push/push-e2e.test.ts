@@ -86,7 +86,7 @@ describe('push end to end: FusionAuth message → relay → mock FCM → device'
     expect(sent.body.status).toBe('delivered');
     expect(rig.mock.messages(device.fcmToken)).toHaveLength(1);
     const stored = await rig.relay.store.targets.get(device.id);
-    expect(stored?.phoneMasked).toBe('+4915******789');
+    expect(stored?.phoneMasked).toBe('+**********789');
     expect(JSON.stringify(stored)).not.toContain('4915123456789');
   });
 

@@ -134,7 +134,7 @@ describe('an async route', () => {
     expect(res.status).toBe(200);
     const view = (await res.json()) as { items: Array<Record<string, unknown>>; counts: Record<string, number> };
     expect(view.items).toEqual([
-      expect.objectContaining({ id: a.body.id, state: 'dead', attempts: 3, maxAttempts: 3, route: 'otp', phoneMasked: '+3361****623', lastError: expect.stringContaining('503') }),
+      expect.objectContaining({ id: a.body.id, state: 'dead', attempts: 3, maxAttempts: 3, route: 'otp', phoneMasked: '+********623', lastError: expect.stringContaining('503') }),
     ]);
     expect(view.counts.dead).toBe(1);
     const text = JSON.stringify(view);

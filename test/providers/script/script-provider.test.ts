@@ -243,7 +243,7 @@ describe('script provider', () => {
       await expect(send(provider)).resolves.toEqual(expect.any(Object));
       expect(await eventually(() => logs.text().includes('background script failed after the relay had answered'))).toBe(true);
       const line = logs.lines().find((l) => l.includes('background script failed'))!;
-      expect(JSON.parse(line)).toMatchObject({ level: 40, vendorStatus: 1, deliveryId: 'delivery-1', to: '+1303****212' });
+      expect(JSON.parse(line)).toMatchObject({ level: 40, vendorStatus: 1, deliveryId: 'delivery-1', to: '+********212' });
       expect(unhandled).toEqual([]);
     });
 
