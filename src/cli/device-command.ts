@@ -8,7 +8,7 @@ import type { CliContext, Command } from './command';
 
 const usage = `device keys --type rsa2048|rsa4096|p256|p384|p521|x25519 --out DIR
                                     play a phone: make its key pairs (private JWKs saved 0600, public printed)
-  device register --relay URL --keys DIR --target FCM_TOKEN (--user-id ID | --phone +E164) [--username NAME]
+  device register --relay URL --keys DIR --target FCM_TOKEN (--user-id ID | --phone +E164) [--username NAME] [--device-id ID] [--dispatcher PROVIDER]
                   [--name NAME] [--admin-token T (or RELAY_ADMIN_TOKEN)] [--cacert FILE]
   device decrypt --keys DIR (NMA_DATA | --mock URL) [--redeem] [--cacert FILE]
   device redeem --url REDEEM_URL --token TOKEN [--cacert FILE]   (a token may start with '-': give it with --token)
@@ -41,6 +41,8 @@ export const deviceCommand: Command = {
         target: { type: 'string' },
         'user-id': { type: 'string' },
         username: { type: 'string' },
+        'device-id': { type: 'string' },
+        dispatcher: { type: 'string' },
         phone: { type: 'string' },
         name: { type: 'string' },
         mock: { type: 'string' },
@@ -79,6 +81,8 @@ export const deviceCommand: Command = {
             userId: values['user-id'],
             username: values.username,
             phoneNumber: values.phone,
+            deviceId: values['device-id'],
+            dispatcher: values.dispatcher,
           },
           http,
         );

@@ -67,8 +67,9 @@ describe('mock-fcm and device commands', () => {
   });
 
   it('register, a FusionAuth message, decrypt --mock --redeem: the code arrives once', async () => {
-    await deviceCommand.run(['register', '--relay', relay.url, '--keys', 'phone', '--target', 'fcm-token-cli-0123456789', '--user-id', USER_ID], ctx());
+    await deviceCommand.run(['register', '--relay', relay.url, '--keys', 'phone', '--target', 'fcm-token-cli-0123456789', '--user-id', USER_ID, '--device-id', 'pixel-8a'], ctx());
     expect(said.join('\n')).toMatch(/Registered dispatch target [0-9a-f-]{36}/);
+    expect((await relay.store.targets.list({ userId: USER_ID })).map((t) => t.deviceId)).toEqual(['pixel-8a']);
     expect((await send()).status).toBe(200);
     outs.length = 0;
     await deviceCommand.run(['decrypt', '--keys', 'phone', '--mock', mockUrl, '--redeem'], ctx());
