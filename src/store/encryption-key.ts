@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { readOrCreateKeyFile } from './key-file';
 
 export interface StorageKeyConfig {
   url: string;
@@ -33,16 +33,8 @@ export function resolveOutboxKeys(storage: StorageKeyConfig, baseDir: string, lo
   const file = storage.url.slice('sqlite:'.length);
   if (file === ':memory:') return { current: randomBytes(32), previous, source: 'in-memory store (a new key per start)' };
   const keyFile = `${isAbsolute(file) ? file : resolve(baseDir, file)}.key`;
-  mkdirSync(dirname(keyFile), { recursive: true });
-  try {
-    // `wx`: two processes starting at once cannot both write a key; the loser reads the winner's.
-    writeFileSync(keyFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
-    logger?.warn({ keyFile }, 'created the outbox encryption key next to the database; back it up apart from the database, or set storage.encryptionKey');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-  }
-  if ((statSync(keyFile).mode & 0o077) !== 0) logger?.warn({ keyFile }, 'the outbox key file is readable by other users; chmod 600 it');
-  const current = decode(readFileSync(keyFile, 'utf8'));
-  if (current.length !== 32) throw new Error(`${keyFile} does not hold a 32-byte base64 key`);
+  const { key: current, created, exposed } = readOrCreateKeyFile(keyFile);
+  if (created) logger?.warn({ keyFile }, 'created the outbox encryption key next to the database; back it up apart from the database, or set storage.encryptionKey');
+  if (exposed) logger?.warn({ keyFile }, 'the outbox key file is readable by other users; chmod 600 it');
   return { current, previous, source: keyFile };
 }

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
@@ -21,6 +22,43 @@ describeStoreConformance({
 });
 
 describe('a SQLite store file', () => {
+  it("keeps its phone digests' key in a 0600 file beside it, not in the database, and every store on the file shares it", async () => {
+    const own = mkdtempSync(join(tmpdir(), 'relay-store-key-'));
+    const file = join(own, 'relay.db');
+    const a = new SqliteStore(file);
+    const b = new SqliteStore(file);
+    try {
+      const key = await a.secret('phone-digest');
+      expect(await b.secret('phone-digest')).toEqual(key);
+      expect((statSync(`${file}.phone-digest.key`).mode & 0o777).toString(8)).toBe('600');
+      const raw = new Database(file, { readonly: true });
+      expect(raw.prepare("SELECT COUNT(*) AS n FROM secrets WHERE name = 'phone-digest'").get()).toEqual({ n: 0 });
+      raw.close();
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
+
+  it('goes on using the key a store made earlier kept in the database, so its stored digests still match', async () => {
+    const own = mkdtempSync(join(tmpdir(), 'relay-store-oldkey-'));
+    const file = join(own, 'relay.db');
+    const old = Buffer.alloc(32, 7);
+    const first = new SqliteStore(file);
+    await first.close();
+    const raw = new Database(file);
+    raw.prepare("INSERT INTO secrets (name, value) VALUES ('phone-digest', ?)").run(old);
+    raw.close();
+    const store = new SqliteStore(file);
+    try {
+      expect(await store.secret('phone-digest')).toEqual(old);
+      expect(existsSync(`${file}.phone-digest.key`)).toBe(false);
+    } finally {
+      await store.close();
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
+
   it('is created readable by its owner only, with its WAL, since it holds the key of its phone digests', async () => {
     const own = mkdtempSync(join(tmpdir(), 'relay-store-mode-'));
     const store = new SqliteStore(join(own, 'relay.db'));

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { readOrCreateKeyFile } from '../key-file';
 import Database from 'better-sqlite3';
 import type { Store } from '../store';
 import { translateFailures } from '../store-unavailable';
@@ -40,7 +41,7 @@ export class SqliteStore implements Store {
   private readonly getSecret;
   private readonly putSecret;
 
-  constructor(file: string) {
+  constructor(private readonly file: string) {
     if (file !== ':memory:') {
       mkdirSync(dirname(file), { recursive: true });
       // Owner-only from the first byte (SQLite gives its -wal and -shm files the same mode): the file holds the key
@@ -85,6 +86,12 @@ export class SqliteStore implements Store {
 
   async secret(name: string, bytes = 32): Promise<Buffer> {
     try {
+      // The phone digests' key stays out of the database, so a copy of relay.db alone cannot be matched against
+      // candidate numbers. A store made before this kept it in the secrets table: that key goes on being used, or
+      // every stored digest (dispatch targets found by number included) would stop matching.
+      if (name === 'phone-digest' && this.file !== ':memory:' && !this.getSecret.get(name)) {
+        return readOrCreateKeyFile(`${this.file}.phone-digest.key`, bytes).key;
+      }
       this.putSecret.run(name, randomBytes(bytes));
       return this.getSecret.get(name)!.value;
     } catch (e) {
