@@ -133,6 +133,49 @@ describe('fcm provider', () => {
     });
   });
 
+  describe('settings', () => {
+    let s: Setup;
+    beforeAll(async () => {
+      s = await setup({ redeemTtlSeconds: 30 });
+    });
+    afterAll(() => s?.close());
+
+    it('redeemTtlSeconds bounds the token, the push and APNs expiry alike', async () => {
+      const d = await s.device('x25519');
+      const before = Math.floor(Date.now() / 1000);
+      await s.send(messageFor(d.userId));
+      const { message } = s.mock.messages(d.fcmToken)[0];
+      expect(message.android).toMatchObject({ ttl: '30s' });
+      const expiration = Number((message.apns as { headers: Record<string, string> }).headers['apns-expiration']);
+      expect(expiration - before).toBeGreaterThanOrEqual(29);
+      expect(expiration - before).toBeLessThanOrEqual(31);
+      const { plaintext } = await decryptNmaData(d.keys, (message.data as Record<string, string>).nma_data);
+      expect((plaintext.expires_at as number) - before).toBeLessThanOrEqual(31);
+    });
+
+    it('uses only devices that name no dispatcher or name this provider', async () => {
+      const userId = randomUUID();
+      const keys = generateDeviceKeys('p256');
+      const register = (dispatcher: string) =>
+        s.store.targets.create({
+          name: `phone-${dispatcher}`,
+          userId,
+          dispatcher,
+          target: `fcm-${dispatcher}-${randomUUID()}`,
+          signatureKey: checkPublicJwk(keys.signature.publicJwk, 'signature', 's'),
+          encryptionKey: checkPublicJwk(keys.encryption.publicJwk, 'encryption', 'e'),
+        });
+      const elsewhere = await register('another-project');
+      const e = await s.fail(messageFor(userId));
+      expect(e).toMatchObject({ verdict: 'failover', vendorCode: 'no-device' });
+      expect(s.mock.messages(elsewhere.target)).toHaveLength(0);
+      const mine = await register('vendor');
+      await s.send(messageFor(userId));
+      expect(s.mock.messages(mine.target)).toHaveLength(1);
+      expect(s.mock.messages(elsewhere.target)).toHaveLength(0);
+    });
+  });
+
   describe('dry run', () => {
     it('sends validate_only and delivers nothing', async () => {
       const s = await setup({ dryRun: true });
