@@ -76,7 +76,6 @@ function deepFreeze<T>(o: T): T {
   return o;
 }
 
-/** Validates a plain object (already expanded) and returns the frozen config, or throws every problem at once. */
 /**
  * The names one part of the file gives another (an endpoint's route, a route's providers), checked on the raw
  * document. The schema checks them too, but only once everything else parses: one unknown provider type would
@@ -105,6 +104,7 @@ function referenceProblems(raw: unknown): string[] {
   return out;
 }
 
+/** Validates a plain object (already expanded) and returns the frozen config, or throws every problem at once. */
 export function validateConfig(raw: unknown, problems: string[] = []): Config {
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
