@@ -78,8 +78,8 @@ function deepFreeze<T>(o: T): T {
 
 /**
  * The names one part of the file gives another (an endpoint's route, a route's providers), checked on the raw
- * document. The schema checks them too, but only once everything else parses: one unknown provider type would
- * otherwise hide a misspelt route until the next run.
+ * document rather than in the schema's refinement, which runs only once everything else parses: one unknown
+ * provider type would otherwise hide a misspelt route until the next run.
  */
 function referenceProblems(raw: unknown): string[] {
   const doc = (raw ?? {}) as { endpoints?: unknown; routes?: unknown; providers?: unknown };
@@ -111,8 +111,8 @@ export function validateConfig(raw: unknown, problems: string[] = []): Config {
     for (const issue of (parsed.error as z.ZodError).issues) {
       problems.push(`${formatIssuePath(issue.path) || '(root)'}: ${issue.message}`);
     }
-    for (const p of referenceProblems(raw)) if (!problems.includes(p)) problems.push(p);
   }
+  problems.push(...referenceProblems(raw));
   if (problems.length || !parsed.success) throw new ConfigError(problems);
   return deepFreeze(parsed.data);
 }

@@ -154,9 +154,6 @@ export const configSchema = z
     c.endpoints.forEach((e, i) => {
       if (seen.has(e.path)) ctx.addIssue({ code: 'custom', path: ['endpoints', i, 'path'], message: `duplicate path ${e.path}` });
       seen.add(e.path);
-      if (!c.routes[e.route]) {
-        ctx.addIssue({ code: 'custom', path: ['endpoints', i, 'route'], message: `no route named "${e.route}"` });
-      }
       if (e.auth.clientCert && (c.server.tls === false || !c.server.tls.clientCa)) {
         ctx.addIssue({ code: 'custom', path: ['endpoints', i, 'auth', 'clientCert'], message: 'needs server.tls.clientCa' });
       }
@@ -172,10 +169,8 @@ export const configSchema = z
         }
       }
     });
+    // Route and provider names are checked by validateConfig on the raw document, parsed or not.
     for (const [name, r] of Object.entries(c.routes)) {
-      r.providers.forEach((p, i) => {
-        if (!c.providers[p]) ctx.addIssue({ code: 'custom', path: ['routes', name, 'providers', i], message: `no provider named "${p}"` });
-      });
       if (r.delivery === 'async' && r.async.maxAgeSeconds * 1000 <= r.deadlineMs) {
         ctx.addIssue({ code: 'custom', path: ['routes', name, 'async', 'maxAgeSeconds'], message: 'must be longer than the route deadlineMs' });
       }
