@@ -81,13 +81,14 @@ export interface DispatchTargetServiceDeps {
 
 /** Registration, look-up and device-signed updates of dispatch targets; every refusal is a precise AppError. */
 export class DispatchTargetService {
-  private phoneKey?: Promise<Buffer>;
+  private phoneKey?: Buffer;
   private lastPurge = 0;
 
   constructor(private readonly deps: DispatchTargetServiceDeps) {}
 
-  private key(): Promise<Buffer> {
-    return (this.phoneKey ??= this.deps.store.secret('phone-digest'));
+  /** Kept once read, never a failed read: a store that was briefly down must not stop look-ups until a restart. */
+  private async key(): Promise<Buffer> {
+    return (this.phoneKey ??= await this.deps.store.secret('phone-digest'));
   }
 
   async register(body: unknown): Promise<DispatchTarget> {

@@ -12,10 +12,6 @@ export class MemoryDedupeStore implements DedupeStore {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  get size(): number {
-    return this.slots.size;
-  }
-
   async reserve(key: string, ttlMs: number): Promise<DedupeEntry | undefined> {
     const current = this.live(key);
     if (current) return current.entry;

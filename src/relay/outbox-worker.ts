@@ -68,10 +68,6 @@ export class OutboxWorker {
     else this.schedule(0);
   }
 
-  get busy(): number {
-    return this.inflight.size;
-  }
-
   /**
    * Stops claiming at once; lets tries in flight finish for up to `graceMs`, then aborts them. Whatever this worker
    * still holds goes back to pending, due now, so the next start (or another replica) sends it without waiting

@@ -60,7 +60,8 @@ export class FcmPushProvider implements Provider {
   private readonly encryptor = new NmaEncryptor();
   private readonly redeem: RedeemService;
   private readonly sendUrl: string;
-  private phoneKey?: Promise<Buffer>;
+  /** Kept once read, never a failed read: a store that was briefly down must not switch push off until a restart. */
+  private phoneKey?: Buffer;
   /** Retry-After from FCM, honoured: no request to the project (server trouble) or to one device (its quota) before then. */
   private projectBackoffUntil = 0;
   private readonly targetBackoffUntil = new Map<string, number>();
@@ -82,7 +83,7 @@ export class FcmPushProvider implements Provider {
   async send(message: Message, ctx: SendContext): Promise<SendResult> {
     const { signal } = ctx;
     if (signal.aborted) throw this.error('aborted before sending', { verdict: 'failover', vendorCode: 'aborted' });
-    const recipients = await recipientTargets(this.o.store, message, await (this.phoneKey ??= this.o.store.secret('phone-digest')), this.name);
+    const recipients = await recipientTargets(this.o.store, message, (this.phoneKey ??= await this.o.store.secret('phone-digest')), this.name);
     if (recipients.live.length === 0) {
       // Nothing was sent and nothing can be: move on to SMS at once.
       const vendorCode = recipients.optedOut ? 'opted-out' : 'no-device';
