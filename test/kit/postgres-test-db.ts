@@ -28,7 +28,7 @@ export async function freshPostgresSchema(prefix = 'relay_test'): Promise<TestSc
     await admin.end().catch(() => undefined);
     throw new Error(
       `PostgreSQL is not reachable at ${redactDatabaseUrl(TEST_DATABASE_URL)} (${describeDatabaseError(e)}). ` +
-        'Start it with `pg_ctlcluster 15 main start` (what .ci/run does when it is down), ' +
+        'Start it and create the database `test` as .ci/run does (start_postgres), ' +
         'or set TEST_DATABASE_URL to a database in which the tests may create and drop schemas.',
     );
   }
