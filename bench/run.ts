@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Scenario } from './scenario';
 import { gatewayOverheadScenario } from './scenarios/gateway-overhead';
 import { jweScenario } from './scenarios/jwe';
@@ -71,8 +71,15 @@ async function main(): Promise<void> {
     '',
     ...sections,
   ].join('\n');
-  writeFileSync(join(__dirname, '..', 'docs', 'benchmarks.md'), `${doc}\n`);
+  // docs/benchmarks.md is one whole run; a run of some scenarios goes to bench/results/ (not committed), so it never
+  // replaces the other tables with nothing.
+  const target = only.length
+    ? join(__dirname, 'results', `${new Date().toISOString().replace(/[:.]/g, '-')}-${only.join('-')}.md`)
+    : join(__dirname, '..', 'docs', 'benchmarks.md');
+  mkdirSync(dirname(target), { recursive: true });
+  writeFileSync(target, `${doc}\n`);
   process.stdout.write(`${doc}\n`);
+  process.stderr.write(`bench: wrote ${target}\n`);
 }
 
 main().catch((e: unknown) => {
