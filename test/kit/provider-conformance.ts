@@ -53,6 +53,8 @@ export interface ConformanceSpec {
   notApplicable?: Partial<Record<Exclude<PeerMode, 'accept'>, string>>;
   /** The number the conformance message goes to; default a valid US number. */
   to?: string;
+  /** The key of the provider's own time limit on one send, when it is not `timeoutMs` (smpp: `responseTimeoutMs`). */
+  ownTimeoutKey?: string;
 }
 
 export const conformanceMessage = (to = '+13035551212'): Message => ({
@@ -225,20 +227,23 @@ export function describeProviderConformance(spec: ConformanceSpec): void {
       expect(logText).not.toContain(message.to);
     });
 
-    it('gives up at its own timeoutMs when the peer hangs, whatever time the caller leaves it', async () => {
-      // Types without a timeoutMs key have nothing to bound here (the log provider never waits on anyone).
-      if (!('timeoutMs' in config) || spec.notApplicable?.hang) return;
-      const quick = definition.create({ ...config, timeoutMs: 300 } as never, { logger: logs.logger, store, baseDir: process.cwd() });
-      try {
-        peer.behave('hang');
-        const { error, elapsed } = await within(3000, quick.send(message, { signal: AbortSignal.timeout(10_000), deliveryId: '00000000-0000-4000-8000-000000000002' }));
-        errors.push(error);
-        expect(error).toBeInstanceOf(ProviderError);
-        expect(elapsed).toBeLessThan(1500);
-      } finally {
-        await quick.close?.();
-      }
-    });
+    // Registered only for a type with a time limit of its own (the log provider waits on no one) and a peer that can hang.
+    const ownTimeoutKey = spec.ownTimeoutKey ?? 'timeoutMs';
+    const shape = (definition.configSchema as { shape?: Record<string, unknown> }).shape ?? {};
+    if (ownTimeoutKey in shape && !spec.notApplicable?.hang) {
+      it(`gives up at its own ${ownTimeoutKey} when the peer hangs, whatever time the caller leaves it`, async () => {
+        const quick = definition.create({ ...config, [ownTimeoutKey]: 300 } as never, { logger: logs.logger, store, baseDir: process.cwd() });
+        try {
+          peer.behave('hang');
+          const { error, elapsed } = await within(3000, quick.send(message, { signal: AbortSignal.timeout(10_000), deliveryId: '00000000-0000-4000-8000-000000000002' }));
+          errors.push(error);
+          expect(error).toBeInstanceOf(ProviderError);
+          expect(elapsed).toBeLessThan(1500);
+        } finally {
+          await quick.close?.();
+        }
+      });
+    }
 
     it('closes twice without harm, after it has sent', async () => {
       const other = definition.create(config as never, { logger: logs.logger, store, baseDir: process.cwd() });

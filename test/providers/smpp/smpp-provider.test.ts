@@ -34,6 +34,7 @@ describeProviderConformance({
   ],
   // reject = ESME_RINVDSTADR, fail = ESME_RSYSERR, reset = the SMSC drops the TCP connection, hang = no submit_sm_resp.
   verdicts: { reject: 'permanent', fail: 'failover', reset: 'retryable', hang: 'retryable' },
+  ownTimeoutKey: 'responseTimeoutMs',
 });
 
 describe('smpp provider', () => {
