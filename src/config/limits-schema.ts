@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { regionCode } from './region-code';
 
 /** The types libphonenumber-js/max `getType()` can report. */
 export const numberTypes = [
@@ -14,7 +15,7 @@ export const numberTypes = [
   'MOBILE',
 ] as const;
 
-const country = z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code such as US or DE');
+const country = regionCode;
 const window = { max: z.number().int().min(1), windowSeconds: z.number().int().min(1).max(7 * 86_400) };
 
 /**

@@ -1,11 +1,11 @@
 import { isIP } from 'node:net';
-import { isSupportedCountry } from 'libphonenumber-js/max';
 import { z } from 'zod';
 import { normalizePhone } from '../inbound/phone';
 import { providerDefinitions } from '../providers/registry';
 import { dedupeSchema, limitsSchema } from './limits-schema';
 import { asyncSchema, breakerOverride, breakerSchema, deliveryMode, metricsSchema, storageKeys } from './reliability-schema';
 import { redisSchema } from './redis-schema';
+import { regionCode } from './region-code';
 
 const cidr = z.string().refine(
   (v) => {
@@ -70,12 +70,7 @@ const endpointSchema = z.strictObject({
   testMessage: z.enum(['acknowledge', 'deliver']).default('acknowledge'),
   testPhoneNumber: z.string().optional(),
   /** ISO 3166 region used to read numbers written without a country code, e.g. "3035551212". */
-  defaultRegion: z
-    .string()
-    .regex(/^[A-Z]{2}$/, 'must be an ISO 3166 region code such as US or GB')
-    // UK for GB is the usual slip: refused here, not by 400s on every national number later.
-    .refine((r) => isSupportedCountry(r), { message: 'is not a region libphonenumber knows (the United Kingdom is GB, not UK)' })
-    .default('US'),
+  defaultRegion: regionCode.default('US'),
   route: z.string(),
 });
 

@@ -5,6 +5,7 @@ import { normalizePhone } from '../inbound/phone';
 import { phoneDigest } from '../redact';
 import type { DeliveryRecord } from '../store/delivery-log';
 import type { Store } from '../store/store';
+import { regionCode } from '../config/region-code';
 import { requireAdminToken } from './admin-auth';
 
 export interface AdminDeliveryDeps {
@@ -37,7 +38,7 @@ export function adminDeliveryRoutes(deps: AdminDeliveryDeps): Router {
     const since = query(req.query.since, 'since');
     const limitText = query(req.query.limit, 'limit');
     const region = query(req.query.region, 'region') ?? 'US';
-    if (!/^[A-Z]{2}$/.test(region)) throw new AppError('invalidRequest', 'region must be an ISO 3166 code such as US or DE');
+    if (!regionCode.safeParse(region).success) throw new AppError('invalidRequest', 'region must be an ISO 3166 code libphonenumber knows, such as US or GB');
     if (since !== undefined && Number.isNaN(Date.parse(since))) throw new AppError('invalidRequest', 'since must be an ISO 8601 date or time');
     const limit = limitText === undefined ? 100 : Number(limitText);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new AppError('invalidRequest', 'limit must be a whole number from 1 to 1000');

@@ -42,6 +42,7 @@ describe('configuration of limits, dedupe, async routes, breakers, metrics and t
   it.each([
     ['an unknown number type', { limits: { numberTypes: { sms: ['PREMIUM'] } } }, 'limits.numberTypes.sms[0]'],
     ['a lower-case country', { limits: { countries: { allow: ['us'] } } }, 'limits.countries.allow[0]'],
+    ['UK for GB in a deny list, which would never match', { limits: { countries: { deny: ['UK'] } } }, 'limits.countries.deny[0]'],
     ['an exempt entry that is not a prefix', { limits: { exempt: ['1555'] } }, 'limits.exempt[0]'],
     ['dropping too many digits', { limits: { perPrefix: { max: 5, windowSeconds: 60, dropDigits: 9 } } }, 'limits.perPrefix'],
     ['a zero country budget', { limits: { perCountry: { maxPerDay: 10, countries: { US: 0 } } } }, 'limits.perCountry.countries.US'],
