@@ -1,24 +1,12 @@
-import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../../errors';
 import { defineProvider } from '../provider';
 import { AccessTokens } from './access-tokens';
 import { FcmPushProvider } from './fcm-push';
+import { httpUrl } from '../shared/http-url';
 import { HttpClient } from './http-client';
 import { loadServiceAccount, ServiceAccountProblem } from './service-account';
-
-function parseUrl(v: string): URL | undefined {
-  try {
-    return new URL(v);
-  } catch {
-    return undefined;
-  }
-}
-
-const isLoopback = (host: string) => host === 'localhost' || host === '[::1]' || (isIP(host) === 4 && host.startsWith('127.'));
-
-const httpUrl = z.string().refine((v) => ['http:', 'https:'].includes(parseUrl(v)?.protocol ?? ''), { message: 'must be an http:// or https:// URL' });
 
 /**
  * FCM HTTP v1 spoken directly (undici + jose) rather than through firebase-admin, which hard-codes
@@ -35,22 +23,16 @@ export const fcmProvider = defineProvider({
     serviceAccountJson: z.string().min(1),
     /** Overrides the file's project_id. */
     projectId: z.string().regex(/^[a-z0-9-]{1,64}$/, 'must be a Firebase project id or number').optional(),
-    endpointBaseUrl: httpUrl.default('https://fcm.googleapis.com'),
+    // Plain http to any host stays allowed: the compose demo's mock FCM is reached as http://mock-fcm:4000.
+    endpointBaseUrl: httpUrl({ plainHttp: 'any' }).default('https://fcm.googleapis.com'),
     /** Sends `validate_only: true`: FCM checks the message and the token but delivers nothing. */
     dryRun: z.boolean().default(false),
-    proxyUrl: httpUrl
-      .refine((v) => !parseUrl(v)?.username && !parseUrl(v)?.password, { message: 'must not carry credentials; use proxyUser and proxyPassword' })
-      .optional(),
+    /** Credentials go in proxyUser and proxyPassword, never in the URL. */
+    proxyUrl: httpUrl({ plainHttp: 'any' }).optional(),
     proxyUser: z.string().min(1).optional(),
     proxyPassword: z.string().min(1).optional(),
     /** The public URL of this relay's POST /redeem, put into every push as `redeem_url`. */
-    redeemUrl: httpUrl.refine(
-      (v) => {
-        const u = parseUrl(v);
-        return u?.protocol === 'https:' || (u !== undefined && isLoopback(u.hostname));
-      },
-      { message: 'must be https:// (http:// only for localhost)' },
-    ),
+    redeemUrl: httpUrl({ plainHttp: 'loopback' }),
     /** How long a push's redeem token stays valid; also the push's time to live at FCM and APNs. */
     redeemTtlSeconds: z.number().int().min(10).max(3600).default(120),
     /** Shown by the phone. Absent (or both empty): a data message, which the app handles silently. */

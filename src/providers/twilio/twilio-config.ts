@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { httpUrl } from '../shared/http-url';
 
 /** Twilio's own patterns (api v2010 OpenAPI: AccountSid, MessagingServiceSid; API keys are SK + 32 hex). */
 const sid = (prefix: string) =>
@@ -38,9 +39,9 @@ export const twilioConfigSchema = z
      * Replaces `https://api.twilio.com` (scheme, host and an optional path prefix). For a regional or edge
      * endpoint (`https://api.dublin.ie1.twilio.com`), an egress proxy, or a local test peer.
      */
-    baseUrl: z
-      .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
-      .refine((u) => { const url = parsedUrl(u); return !url?.search && !url?.hash && !url?.username && !url?.password; }, { message: 'must not carry a query, fragment or credentials' })
+    // The auth token travels as Basic auth: plain http only to this machine (a local test peer).
+    baseUrl: httpUrl({ plainHttp: 'loopback' })
+      .refine((u) => !parsedUrl(u)?.search, { message: 'must not carry a query' })
       .optional(),
     timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
   })

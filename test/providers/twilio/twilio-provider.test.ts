@@ -49,6 +49,7 @@ describeProviderConformance({
     { name: "a validity period beyond Twilio's 36000 s", patch: { validityPeriod: 36_001 }, path: 'validityPeriod' },
     { name: 'a base URL that is not http(s)', patch: { baseUrl: 'ftp://127.0.0.1/' }, path: 'baseUrl' },
     { name: 'a base URL with credentials in it', patch: { baseUrl: 'https://u:p@proxy.example.com/' }, path: 'baseUrl' },
+    { name: 'a plain-http base URL off this machine, which would send the auth token in clear', patch: { baseUrl: 'http://egress.example.net/' }, path: 'baseUrl' },
   ],
   // reject = 21408 (geo permissions: this account may not send there, another may); fail = Twilio's 500.
   verdicts: { reject: 'failover', fail: 'retryable', reset: 'failover', hang: 'failover' },
