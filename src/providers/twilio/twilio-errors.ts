@@ -1,4 +1,5 @@
 import { ProviderError, type Verdict } from '../provider';
+import { parseRetryAfter } from '../shared/http-call';
 
 /**
  * Twilio's synchronous error codes (the `code` of a 4xx answer to Messages.create / Calls.create) and what each
@@ -40,14 +41,6 @@ export interface VendorAnswer {
   retryAfterMs?: number;
 }
 
-/** `Retry-After` is seconds or an HTTP date; anything else is ignored rather than trusted. */
-export function parseRetryAfter(value: unknown, now = Date.now()): number | undefined {
-  if (typeof value !== 'string' || value.trim() === '') return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
 /** The SDK's RestException and TwilioServiceException both carry a numeric HTTP `status`; axios errors do not. */
 export function vendorAnswer(e: unknown, headers: Record<string, unknown> | undefined): VendorAnswer | undefined {
   const err = e as { status?: unknown; code?: unknown; message?: unknown; detail?: unknown; isAxiosError?: boolean };
@@ -57,7 +50,7 @@ export function vendorAnswer(e: unknown, headers: Record<string, unknown> | unde
     status: err.status,
     code: typeof err.code === 'number' ? err.code : undefined,
     message: typeof err.message === 'string' && err.message ? err.message : detail,
-    retryAfterMs: parseRetryAfter(headers?.['retry-after']),
+    retryAfterMs: parseRetryAfter(typeof headers?.['retry-after'] === 'string' ? headers['retry-after'] : undefined),
   };
 }
 

@@ -1,7 +1,8 @@
 import { createServer, type AddressInfo } from 'node:net';
 import type { Message } from '../../../src/message';
 import { ProviderError, type Provider } from '../../../src/providers/provider';
-import { parseRetryAfter, TWILIO_CODE_VERDICTS } from '../../../src/providers/twilio/twilio-errors';
+import { parseRetryAfter } from '../../../src/providers/shared/http-call';
+import { TWILIO_CODE_VERDICTS } from '../../../src/providers/twilio/twilio-errors';
 import { twilioProvider } from '../../../src/providers/twilio/twilio-provider';
 import { sayLanguage } from '../../../src/providers/twilio/twilio-voice';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store';
@@ -286,6 +287,8 @@ describe('twilio provider against the error stub', () => {
       expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:05 GMT', now)).toBe(5000);
       expect(parseRetryAfter('soon', now)).toBeUndefined();
       expect(parseRetryAfter(undefined, now)).toBeUndefined();
+      // A vendor asking for months is held to a day: a queued code is worthless long before.
+      expect(parseRetryAfter('9999999', now)).toBe(86_400_000);
     });
 
     it("masks the number Twilio echoes in its message, like every log line", async () => {
