@@ -18,6 +18,8 @@ export function secretValues(secretKeys: readonly string[], entry: Record<string
 
 function collect(node: unknown, out: string[]): void {
   if (typeof node === 'string') out.push(node);
+  // YAML reads `pass: 12345678` as a number; it is sent, and must be scrubbed, as the digits it is.
+  else if (typeof node === 'number' || typeof node === 'bigint') out.push(String(node));
   else if (Array.isArray(node)) for (const v of node) collect(v, out);
   else if (node && typeof node === 'object') for (const v of Object.values(node)) collect(v, out);
 }

@@ -25,4 +25,8 @@ describe('secretValues', () => {
     expect(got).not.toContain('relay');
     expect(got).not.toContain('X-Relay-Key');
   });
+
+  it('takes a secret YAML read as a number (a gateway password of digits) as its digits', () => {
+    expect(secretValues(['parameters'], { parameters: { user: 'acct', pass: 12345678 } })).toEqual(['acct', '12345678']);
+  });
 });
