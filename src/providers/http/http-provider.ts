@@ -137,7 +137,14 @@ class HttpGatewayProvider implements Provider {
       status = res.statusCode;
       const ra = res.headers['retry-after'];
       retryAfter = Array.isArray(ra) ? ra[0] : ra;
-      body = await readAnswer(res.body);
+      try {
+        body = await readAnswer(res.body);
+      } catch (e) {
+        // The status line already said yes: the message is with the gateway, so losing the rest of the answer must
+        // not make it a retry that sends it again (shared/http-call.ts does the same). The rules judge what arrived.
+        if (status < 200 || status >= 300) throw e;
+        body = '';
+      }
     } catch (e) {
       throw requestFailure(e, {
         provider: this.name,

@@ -340,6 +340,23 @@ describe('http provider', () => {
       expect(performance.now() - started).toBeLessThan(2500);
     });
 
+    it('a 200 whose body is cut off is delivered, not a retry that would send the SMS twice', async () => {
+      // A gateway that says 200 OK, promises a body, and drops the connection after two bytes.
+      const cut = http.createServer((_req, res) => {
+        res.writeHead(200, { 'Content-Length': '100' });
+        res.write('OK', () => res.socket?.destroy());
+      });
+      await new Promise<void>((ok) => cut.listen(0, '127.0.0.1', ok));
+      try {
+        const { port } = cut.address() as AddressInfo;
+        const p = make({ ...basic(), url: `http://127.0.0.1:${port}/send` });
+        await expect(p.send(msg(), ctx())).resolves.toEqual({});
+        await p.close?.();
+      } finally {
+        await new Promise((ok) => cut.close(ok));
+      }
+    });
+
     it('a closed port is failover: another provider may reach its vendor', async () => {
       const spare = http.createServer();
       await new Promise<void>((ok) => spare.listen(0, '127.0.0.1', ok));
