@@ -64,7 +64,11 @@ export class RedeemService {
     await this.tokens.put({ hash, sealed: seal(derive(raw, 'seal'), hash, Buffer.from(JSON.stringify(full))), expiresAt, createdAt: now });
     if (now - this.lastPurge > PURGE_EVERY_MS) {
       this.lastPurge = now;
-      await this.tokens.purgeExpired(now);
+      // Not awaited: issue() runs inside a push's deadline, and housekeeping must neither slow that push nor fail
+      // it once its token is stored. A purge that fails is tried again by the next issue.
+      this.tokens.purgeExpired(now).catch(() => {
+        this.lastPurge = 0;
+      });
     }
     return { token: raw.toString('base64url'), expiresAt };
   }
