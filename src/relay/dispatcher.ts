@@ -6,7 +6,7 @@ import { ProviderError, type Provider } from '../providers/provider';
 import { timeLimit } from '../providers/shared/time-limit';
 import { maskPhone, phoneDigest, scrub } from '../redact';
 import type { RelayMetrics } from '../http/metrics';
-import type { AttemptRecord, DeliveryStatus } from '../store/delivery-log';
+import type { AttemptRecord, DeliveryStatus, NewDelivery } from '../store/delivery-log';
 import type { MessageCipher } from '../store/message-cipher';
 import type { Store } from '../store/store';
 import { StoreUnavailableError } from '../store/store-unavailable';
@@ -114,18 +114,9 @@ export class Dispatcher {
     const route = this.deps.routes[endpoint.route];
     const acknowledgeOnly = message.test && endpoint.testMessage === 'acknowledge';
     if (!acknowledgeOnly && route.delivery === 'async' && this.candidates(endpoint.route, message).length > 0) {
-      return this.enqueue(endpoint, message, meta);
+      return this.enqueue(endpoint, message, this.newDelivery(endpoint, message, meta, 'queued'), meta);
     }
-    const record = await store.deliveries.create({
-      endpoint: endpoint.path,
-      route: endpoint.route,
-      channel: message.channel,
-      phoneDigest: phoneDigest(this.deps.phoneKey, message.to),
-      phoneMasked: maskPhone(message.to),
-      status: acknowledgeOnly ? 'acknowledged' : 'sending',
-      test: message.test,
-      requestId: meta.requestId,
-    });
+    const record = await store.deliveries.create(this.newDelivery(endpoint, message, meta, acknowledgeOnly ? 'acknowledged' : 'sending'));
     const log = logger.child({ deliveryId: record.id, endpoint: endpoint.path, route: endpoint.route, to: record.phoneMasked });
     if (acknowledgeOnly) {
       log.info('test message acknowledged without sending');
@@ -173,22 +164,27 @@ export class Dispatcher {
     }
   }
 
+  /** The delivery record of a message as it arrives: the number only as its keyed digest and its mask. */
+  private newDelivery(endpoint: EndpointConfig, message: Message, meta: DispatchMeta, status: DeliveryStatus): NewDelivery {
+    return {
+      endpoint: endpoint.path,
+      route: endpoint.route,
+      channel: message.channel,
+      phoneDigest: phoneDigest(this.deps.phoneKey, message.to),
+      phoneMasked: maskPhone(message.to),
+      status,
+      test: message.test,
+      requestId: meta.requestId,
+    };
+  }
+
   /** `delivery: async`: the record and its sealed outbox entry in one transaction; the worker does the rest. */
-  private async enqueue(endpoint: EndpointConfig, message: Message, meta: DispatchMeta): Promise<DispatchOutcome> {
+  private async enqueue(endpoint: EndpointConfig, message: Message, delivery: NewDelivery, meta: DispatchMeta): Promise<DispatchOutcome> {
     const { cipher, store } = this.deps;
     if (!cipher) throw new Error(`route "${endpoint.route}" is async but the relay has no outbox key`);
     const route = this.deps.routes[endpoint.route];
     const record = await store.outbox.enqueue(
-      {
-        endpoint: endpoint.path,
-        route: endpoint.route,
-        channel: message.channel,
-        phoneDigest: phoneDigest(this.deps.phoneKey, message.to),
-        phoneMasked: maskPhone(message.to),
-        status: 'queued',
-        test: message.test,
-        requestId: meta.requestId,
-      },
+      delivery,
       { maxAttempts: route.async.maxAttempts, expiresAt: Date.now() + route.async.maxAgeSeconds * 1000, seal: (id) => cipher.seal(message, id) },
     );
     (meta.logger ?? this.deps.logger).info({ deliveryId: record.id, endpoint: endpoint.path, route: endpoint.route, to: record.phoneMasked }, 'queued');
