@@ -34,6 +34,7 @@ export function resolveOutboxKeys(storage: StorageKeyConfig, baseDir: string, lo
   if (file === ':memory:') return { current: randomBytes(32), previous, source: 'in-memory store (a new key per start)' };
   const keyFile = `${isAbsolute(file) ? file : resolve(baseDir, file)}.key`;
   const { key: current, created, exposed } = readOrCreateKeyFile(keyFile);
+  if (current.length !== 32) throw new Error(`${keyFile} does not hold a 32-byte base64 key`);
   if (created) logger?.warn({ keyFile }, 'created the outbox encryption key next to the database; back it up apart from the database, or set storage.encryptionKey');
   if (exposed) logger?.warn({ keyFile }, 'the outbox key file is readable by other users; chmod 600 it');
   return { current, previous, source: keyFile };

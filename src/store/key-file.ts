@@ -11,8 +11,9 @@ export interface KeyFile {
 }
 
 /**
- * A random key kept in a file of its own (mode 0600), made once. `wx`: two processes starting at once cannot both
- * write one; the loser reads the winner's.
+ * A random key kept in a file of its own (mode 0600), made once with `bytes` bytes; a file already there is read as
+ * it is (the caller checks a length it depends on). `wx`: two processes starting at once cannot both write one; the
+ * loser reads the winner's.
  */
 export function readOrCreateKeyFile(file: string, bytes = 32): KeyFile {
   mkdirSync(dirname(file), { recursive: true });
@@ -24,6 +25,6 @@ export function readOrCreateKeyFile(file: string, bytes = 32): KeyFile {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   }
   const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
-  if (key.length !== bytes) throw new Error(`${file} does not hold a ${bytes}-byte base64 key`);
+  if (key.length === 0) throw new Error(`${file} does not hold a base64 key`);
   return { key, created, exposed: (statSync(file).mode & 0o077) !== 0 };
 }

@@ -22,17 +22,19 @@ describeStoreConformance({
 });
 
 describe('a SQLite store file', () => {
-  it("keeps its phone digests' key in a 0600 file beside it, not in the database, and every store on the file shares it", async () => {
+  it('keeps its keys (phone digests, limits, dedupe) in 0600 files beside it, not in the database, and every store on the file shares them', async () => {
     const own = mkdtempSync(join(tmpdir(), 'relay-store-key-'));
     const file = join(own, 'relay.db');
     const a = new SqliteStore(file);
     const b = new SqliteStore(file);
     try {
-      const key = await a.secret('phone-digest');
-      expect(await b.secret('phone-digest')).toEqual(key);
-      expect((statSync(`${file}.phone-digest.key`).mode & 0o777).toString(8)).toBe('600');
+      for (const name of ['phone-digest', 'limit-key', 'dedupe-key']) {
+        const key = await a.secret(name);
+        expect(await b.secret(name)).toEqual(key);
+        expect((statSync(`${file}.${name}.key`).mode & 0o777).toString(8)).toBe('600');
+      }
       const raw = new Database(file, { readonly: true });
-      expect(raw.prepare("SELECT COUNT(*) AS n FROM secrets WHERE name = 'phone-digest'").get()).toEqual({ n: 0 });
+      expect(raw.prepare('SELECT COUNT(*) AS n FROM secrets').get()).toEqual({ n: 0 });
       raw.close();
     } finally {
       await Promise.all([a.close(), b.close()]);

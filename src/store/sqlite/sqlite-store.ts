@@ -86,12 +86,11 @@ export class SqliteStore implements Store {
 
   async secret(name: string, bytes = 32): Promise<Buffer> {
     try {
-      // The phone digests' key stays out of the database, so a copy of relay.db alone cannot be matched against
-      // candidate numbers. A store made before this kept it in the secrets table: that key goes on being used, or
-      // every stored digest (dispatch targets found by number included) would stop matching.
-      if (name === 'phone-digest' && this.file !== ':memory:' && !this.getSecret.get(name)) {
-        return readOrCreateKeyFile(`${this.file}.phone-digest.key`, bytes).key;
-      }
+      // Keys stay out of the database (the phone digests', the limit counters', the dedupe keys'), so a copy of
+      // relay.db, or of it and Redis, cannot be matched against candidate numbers. A store made before this kept
+      // them in the secrets table: those go on being used, or every stored digest (dispatch targets found by number
+      // included) would stop matching.
+      if (this.file !== ':memory:' && !this.getSecret.get(name)) return readOrCreateKeyFile(`${this.file}.${name}.key`, bytes).key;
       this.putSecret.run(name, randomBytes(bytes));
       return this.getSecret.get(name)!.value;
     } catch (e) {
