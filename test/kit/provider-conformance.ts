@@ -66,6 +66,16 @@ export const conformanceMessage = (to = '+13035551212'): Message => ({
   test: false,
 });
 
+/** The ProviderError a send is expected to fail with; the test fails if it resolves or throws anything else. */
+export async function providerFailure(p: Promise<unknown>): Promise<ProviderError> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(ProviderError);
+  return e as ProviderError;
+}
+
 const NAME = 'vendor';
 
 /** The provider entry validated exactly as start-up validates it: inside a whole configuration. */

@@ -3,11 +3,11 @@ import { chmod, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { ConfigError } from '../../../src/errors';
 import type { Message } from '../../../src/message';
-import { ProviderError, type Provider } from '../../../src/providers/provider';
+import type { Provider } from '../../../src/providers/provider';
 import { scriptProvider } from '../../../src/providers/script/script-provider';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store';
 import { captureLogs } from '../../kit/log-capture';
-import { conformanceMessage, describeProviderConformance, parseProviderConfig } from '../../kit/provider-conformance';
+import { conformanceMessage, describeProviderConformance, parseProviderConfig, providerFailure } from '../../kit/provider-conformance';
 import { basicHeader, smsBody, startTestRelay, testConfig } from '../../kit/relay-harness';
 import { startScriptPeer, type ScriptPeer } from '../../kit/servers/script-peer';
 
@@ -84,14 +84,7 @@ describe('script provider', () => {
   const send = (provider: Provider, message: Message = conformanceMessage(), signal = AbortSignal.timeout(8000)) =>
     provider.send(message, { signal, deliveryId: 'delivery-1' });
 
-  const failure = async (p: Promise<unknown>): Promise<ProviderError> => {
-    const e = await p.then(
-      () => undefined,
-      (err: unknown) => err,
-    );
-    expect(e).toBeInstanceOf(ProviderError);
-    return e as ProviderError;
-  };
+  const failure = providerFailure;
 
   const problemsOf = (fn: () => unknown): string => {
     try {

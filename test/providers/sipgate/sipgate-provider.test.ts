@@ -3,7 +3,7 @@ import { ProviderError, type Provider } from '../../../src/providers/provider';
 import { sipgateProvider } from '../../../src/providers/sipgate/sipgate-provider';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store';
 import { captureLogs } from '../../kit/log-capture';
-import { conformanceMessage, describeProviderConformance, parseProviderConfig } from '../../kit/provider-conformance';
+import { conformanceMessage, describeProviderConformance, parseProviderConfig, providerFailure } from '../../kit/provider-conformance';
 import { basicHeader, smsBody, startTestRelay, testConfig } from '../../kit/relay-harness';
 import { SIPGATE_TOKEN, SIPGATE_TOKEN_ID, startSipgatePeer, type SipgatePeer } from '../../kit/servers/sipgate-peer';
 
@@ -40,14 +40,7 @@ describe('sipgate provider', () => {
   };
   const send = (p: Provider, m: Message = conformanceMessage('+4915123456789')) =>
     p.send(m, { signal: AbortSignal.timeout(5000), deliveryId: 'd-1' });
-  const failure = async (p: Provider, m?: Message): Promise<ProviderError> => {
-    const e = await send(p, m).then(
-      () => undefined,
-      (err: unknown) => err,
-    );
-    expect(e).toBeInstanceOf(ProviderError);
-    return e as ProviderError;
-  };
+  const failure = (p: Provider, m?: Message): Promise<ProviderError> => providerFailure(send(p, m));
 
   beforeAll(async () => {
     peer = await startSipgatePeer();

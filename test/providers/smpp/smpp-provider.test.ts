@@ -2,12 +2,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errors } from 'smpp';
-import { ProviderError, type Provider, type SendResult } from '../../../src/providers/provider';
+import type { Provider } from '../../../src/providers/provider';
 import { smppProvider } from '../../../src/providers/smpp/smpp-provider';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store';
 import { selfSigned } from '../../../src/tls/certificates';
 import { captureLogs } from '../../kit/log-capture';
-import { describeProviderConformance, parseProviderConfig } from '../../kit/provider-conformance';
+import { describeProviderConformance, parseProviderConfig, providerFailure } from '../../kit/provider-conformance';
 import { startSmsc, type SmscOptions } from '../../kit/servers/smsc';
 
 const SYSTEM_ID = 'relay';
@@ -60,14 +60,7 @@ describe('smpp provider', () => {
   const send = (provider: Provider, text: string, signal: AbortSignal = AbortSignal.timeout(5000), to = '+4915123456789') =>
     provider.send({ channel: 'sms', to, text, test: false }, { signal, deliveryId: 'd-1' });
 
-  async function failure(p: Promise<SendResult>): Promise<ProviderError> {
-    const e = await p.then(
-      () => undefined,
-      (err: unknown) => err,
-    );
-    expect(e).toBeInstanceOf(ProviderError);
-    return e as ProviderError;
-  }
+  const failure = providerFailure;
 
   /** Polls a condition a user could observe (a log line, a count); fails after `ms`. */
   async function eventually(cond: () => boolean, ms = 5000): Promise<void> {

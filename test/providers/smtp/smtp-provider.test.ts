@@ -2,11 +2,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Message } from '../../../src/message';
-import { ProviderError, type Provider } from '../../../src/providers/provider';
+import type { Provider } from '../../../src/providers/provider';
 import { smtpProvider } from '../../../src/providers/smtp/smtp-provider';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store';
 import { captureLogs } from '../../kit/log-capture';
-import { conformanceMessage, describeProviderConformance, parseProviderConfig } from '../../kit/provider-conformance';
+import { conformanceMessage, describeProviderConformance, parseProviderConfig, providerFailure } from '../../kit/provider-conformance';
 import { SINK_PASSWORD, SINK_USER, startSmtpSink, type SmtpSink, type SmtpSinkOptions } from '../../kit/servers/smtp-sink';
 
 const configFor = (sink: SmtpSink): Record<string, unknown> => ({
@@ -63,14 +63,7 @@ describe('smtp provider', () => {
   const send = (provider: Provider, message: Message = conformanceMessage()) =>
     provider.send(message, { signal: AbortSignal.timeout(5000), deliveryId: 'd-1' });
 
-  const failure = async (p: Promise<unknown>): Promise<ProviderError> => {
-    const e = await p.then(
-      () => undefined,
-      (err: unknown) => err,
-    );
-    expect(e).toBeInstanceOf(ProviderError);
-    return e as ProviderError;
-  };
+  const failure = providerFailure;
 
   afterAll(async () => {
     for (const o of open.reverse()) await o.close();

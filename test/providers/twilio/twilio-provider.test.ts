@@ -1,6 +1,6 @@
 import { createServer, type AddressInfo } from 'node:net';
 import type { Message } from '../../../src/message';
-import { ProviderError, type Provider } from '../../../src/providers/provider';
+import type { Provider } from '../../../src/providers/provider';
 import { parseRetryAfter } from '../../../src/providers/shared/http-call';
 import { TWILIO_CODE_VERDICTS } from '../../../src/providers/twilio/twilio-errors';
 import { twilioProvider } from '../../../src/providers/twilio/twilio-provider';
@@ -8,7 +8,7 @@ import { sayLanguage } from '../../../src/providers/twilio/twilio-voice';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store';
 import { captureLogs } from '../../kit/log-capture';
 import { basicHeader, smsBody, startTestRelay, testConfig } from '../../kit/relay-harness';
-import { conformanceMessage, describeProviderConformance, parseProviderConfig } from '../../kit/provider-conformance';
+import { conformanceMessage, describeProviderConformance, parseProviderConfig, providerFailure } from '../../kit/provider-conformance';
 import { startTwilioPrism, type TwilioPrism } from '../../kit/servers/twilio-prism';
 import {
   startTwilioStub,
@@ -66,14 +66,7 @@ function build(entry: Record<string, unknown>, store: SqliteStore) {
 const send = (provider: Provider, message: Message = conformanceMessage(), signal = AbortSignal.timeout(5000)) =>
   provider.send(message, { signal, deliveryId: 'd-twilio' });
 
-async function failureOf(p: Promise<unknown>): Promise<ProviderError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(ProviderError);
-  return e as ProviderError;
-}
+const failureOf = providerFailure;
 
 describe("twilio provider against Twilio's OpenAPI spec (Prism)", () => {
   let prism: TwilioPrism;

@@ -9,7 +9,7 @@ import { webhookProvider } from '../../../src/providers/webhook/webhook-provider
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store';
 import { selfSigned, writePem } from '../../../src/tls/certificates';
 import { captureLogs } from '../../kit/log-capture';
-import { conformanceMessage, describeProviderConformance, parseProviderConfig } from '../../kit/provider-conformance';
+import { conformanceMessage, describeProviderConformance, parseProviderConfig, providerFailure } from '../../kit/provider-conformance';
 import { basicHeader, smsBody, startTestRelay, testConfig, type TestRelay } from '../../kit/relay-harness';
 import { startGenericMessengerPeer, type GenericMessengerPeer } from '../../kit/servers/generic-messenger-peer';
 
@@ -73,14 +73,7 @@ describe('webhook provider', () => {
     return p;
   };
   const send = (p: Provider, m: Message = conformanceMessage()) => p.send(m, { signal: AbortSignal.timeout(5000), deliveryId: 'd-1' });
-  const failure = async (p: Provider, m?: Message): Promise<ProviderError> => {
-    const e = await send(p, m).then(
-      () => undefined,
-      (err: unknown) => err,
-    );
-    expect(e).toBeInstanceOf(ProviderError);
-    return e as ProviderError;
-  };
+  const failure = (p: Provider, m?: Message): Promise<ProviderError> => providerFailure(send(p, m));
   const voice: Message = {
     channel: 'voice',
     to: '+4915123456789',
