@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { freePort } from '../../test/kit/processes';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
@@ -18,14 +18,6 @@ const CONNECTIONS = Number(process.env.BENCH_PUSH_CONNECTIONS ?? 20);
 const USERS = Number(process.env.BENCH_PUSH_USERS ?? 50);
 const ADMIN = 'bench-admin-token-0123456789';
 const PASSWORD = 'bench-password-0123456789';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', () => ok()));
-  const { port } = srv.address() as { port: number };
-  await new Promise<void>((ok) => srv.close(() => ok()));
-  return port;
-}
 
 /** FusionAuth messages through a real relay (HTTP, SQLite file, fcm provider) to the mock FCM, one device per user. */
 async function measure(type: KeyType): Promise<string> {

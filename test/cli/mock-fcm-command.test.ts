@@ -6,7 +6,7 @@ import { mockFcmCommand } from '../../src/cli/mock-fcm-command';
 import { AccessTokens } from '../../src/providers/fcm/access-tokens';
 import { HttpClient } from '../../src/providers/fcm/http-client';
 import { loadServiceAccount } from '../../src/providers/fcm/service-account';
-import { freePort } from '../kit/push-rig';
+import { freePort } from '../kit/processes';
 
 /**
  * The mock as docker-compose.yml runs it: listening on one address, reached by another name. The relay's own

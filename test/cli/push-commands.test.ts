@@ -6,7 +6,8 @@ import { deviceCommand } from '../../src/cli/device-command';
 import { mockFcmCommand } from '../../src/cli/mock-fcm-command';
 import { startRelay, type RunningRelay } from '../../src/server';
 import { captureLogs } from '../kit/log-capture';
-import { ADMIN_TOKEN, freePort, fusionAuthSms, USER_ID } from '../kit/push-rig';
+import { freePort } from '../kit/processes';
+import { ADMIN_TOKEN, fusionAuthSms, USER_ID } from '../kit/push-rig';
 import { basicHeader, loaded, LIMITS_OFF } from '../kit/relay-harness';
 
 /** The README's local push flow, command by command: mock-fcm → keys → register → message → decrypt → redeem → opt out. */

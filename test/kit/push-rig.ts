@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { freePort } from './processes';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerDevice } from '../../src/push/device/device-client';
@@ -12,15 +12,6 @@ import { basicHeader, loaded, LIMITS_OFF } from './relay-harness';
 
 export const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
 export const USER_ID = '7d5a3c1e-0b7f-4d43-9a7e-1f6c2f3b9a10';
-
-/** A port that was free a moment ago: the relay must know its own URL (for redeem_url) before it listens. */
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', () => ok()));
-  const { port } = srv.address() as { port: number };
-  await new Promise<void>((ok) => srv.close(() => ok()));
-  return port;
-}
 
 export interface PushRigOptions {
   /** Extra keys for the fcm provider entry. */

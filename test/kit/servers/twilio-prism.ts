@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
+import { freePort } from '../processes';
 import { join } from 'node:path';
 
 /**
@@ -19,14 +19,6 @@ export interface TwilioPrism {
   waitForLog(text: string, timeoutMs?: number): Promise<string>;
   clearLog(): void;
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 function stop(child: ChildProcess): Promise<void> {
