@@ -9,6 +9,7 @@ import { SqliteStore } from '../../../src/store/sqlite/sqlite-store';
 import { captureLogs } from '../../kit/log-capture';
 import { conformanceMessage, describeProviderConformance, parseProviderConfig, providerFailure } from '../../kit/provider-conformance';
 import { basicHeader, smsBody, startTestRelay, testConfig } from '../../kit/relay-harness';
+import { waitUntil } from '../../kit/wait-until';
 import { startScriptPeer, type ScriptPeer } from '../../kit/servers/script-peer';
 
 describeProviderConformance({
@@ -43,15 +44,6 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-async function eventually(check: () => boolean | Promise<boolean>, ms = 5000): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return check();
 }
 
 describe('script provider', () => {
@@ -170,7 +162,7 @@ describe('script provider', () => {
     const [script, child] = [await peer.pid('script'), await peer.pid('child')];
     const err = await sent;
     expect(err).toMatchObject({ verdict: 'failover', vendorCode: 'timeout' });
-    expect(await eventually(() => !alive(script) && !alive(child))).toBe(true);
+    await waitUntil(() => !alive(script) && !alive(child), 'the script and its child to be gone', 5000);
   });
 
   it('kills the script and its child when the route gives up (its signal aborts)', async () => {
@@ -181,7 +173,7 @@ describe('script provider', () => {
     const [script, child] = [await peer.pid('script'), await peer.pid('child')];
     ctl.abort();
     expect(await sent).toMatchObject({ verdict: 'failover', vendorCode: 'aborted' });
-    expect(await eventually(() => !alive(script) && !alive(child))).toBe(true);
+    await waitUntil(() => !alive(script) && !alive(child), 'the script and its child to be gone', 5000);
   });
 
   it('keeps the status and stderr of a failing script, retryable for EX_TEMPFAIL (75)', async () => {
@@ -234,7 +226,7 @@ describe('script provider', () => {
       const { peer, provider } = await peerAndProvider({ background: true });
       peer.behave('fail');
       await expect(send(provider)).resolves.toEqual(expect.any(Object));
-      expect(await eventually(() => logs.text().includes('background script failed after the relay had answered'))).toBe(true);
+      await waitUntil(() => logs.text().includes('background script failed after the relay had answered'), 'the late failure to be logged', 5000);
       const line = logs.lines().find((l) => l.includes('background script failed'))!;
       expect(JSON.parse(line)).toMatchObject({ level: 40, vendorStatus: 1, deliveryId: 'delivery-1', to: '+********212' });
       expect(unhandled).toEqual([]);

@@ -8,6 +8,7 @@ import { SqliteStore } from '../../../src/store/sqlite/sqlite-store';
 import { selfSigned } from '../../../src/tls/certificates';
 import { captureLogs } from '../../kit/log-capture';
 import { describeProviderConformance, parseProviderConfig, providerFailure } from '../../kit/provider-conformance';
+import { waitUntil } from '../../kit/wait-until';
 import { startSmsc, type SmscOptions } from '../../kit/servers/smsc';
 
 const SYSTEM_ID = 'relay';
@@ -61,15 +62,6 @@ describe('smpp provider', () => {
     provider.send({ channel: 'sms', to, text, test: false }, { signal, deliveryId: 'd-1' });
 
   const failure = providerFailure;
-
-  /** Polls a condition a user could observe (a log line, a count); fails after `ms`. */
-  async function eventually(cond: () => boolean, ms = 5000): Promise<void> {
-    const until = Date.now() + ms;
-    while (!cond()) {
-      if (Date.now() > until) throw new Error(`condition not met within ${ms} ms`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
 
   describe('encoding on the wire', () => {
     it('sends GSM text as data_coding 0 in one part, to the number without its +', async () => {
@@ -175,7 +167,7 @@ describe('smpp provider', () => {
     const { smsc, provider, logs } = await setup();
     await send(provider, 'before');
     await smsc.stop();
-    await eventually(() => logs.text().includes('SMPP session lost'));
+    await waitUntil(() => logs.text().includes('SMPP session lost'), 'the session loss to be logged', 5000);
     // While the SMSC is down a send waits for the rebind only as long as its signal allows.
     const err = await failure(send(provider, 'while down', AbortSignal.timeout(300)));
     expect(err).toMatchObject({ verdict: 'retryable', vendorCode: 'not_bound' });
