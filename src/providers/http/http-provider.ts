@@ -1,8 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { request, type Dispatcher } from 'undici';
-import { ConfigError } from '../../errors';
 import type { Message } from '../../message';
 import { maskPhone, scrub } from '../../redact';
 import { defineProvider, ProviderError, type Provider, type SendContext, type SendResult } from '../provider';
@@ -15,6 +12,7 @@ import { buildRequest } from './request-builder';
 import { requestFailure } from './request-errors';
 import { resolveHttpConfig, type ResolvedHttpConfig } from './resolve-config';
 import { MissingCodeError } from '../shared/template';
+import { readCa } from '../shared/read-ca';
 import { timeLimit } from '../shared/time-limit';
 
 /** Enough for any gateway's status answer; a gateway that streams more is cut off rather than buffered. */
@@ -29,18 +27,6 @@ async function readAnswer(body: AsyncIterable<Buffer>): Promise<string> {
     if (size >= MAX_ANSWER_BYTES) break;
   }
   return Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString('utf8');
-}
-
-function readCa(file: string, baseDir: string, name: string): string {
-  const path = resolve(baseDir, file);
-  let pem: string;
-  try {
-    pem = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new ConfigError([`providers.${name}.ca: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`]);
-  }
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError([`providers.${name}.ca: ${path} holds no PEM certificate`]);
-  return pem;
 }
 
 /** Everything configured that is a secret, for scrubbing gateway answers and errors. */
@@ -105,7 +91,7 @@ class HttpGatewayProvider implements Provider {
     if (c.username !== undefined) this.basicAuth = `Basic ${Buffer.from(`${c.username}:${c.password ?? ''}`, 'utf8').toString('base64')}`;
     this.secrets = configSecrets(c, this.basicAuth);
     this.host = new URL(c.url).host;
-    const ca = c.ca ? readCa(c.ca, baseDir, name) : undefined;
+    const ca = c.ca ? readCa(name, c.ca, baseDir) : undefined;
     this.agent = createGatewayAgent({ checkTls: c.checkTls, ca, proxy: c.proxy, timeoutMs: c.timeoutMs });
   }
 

@@ -1,25 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { ConfigError } from '../../errors';
 import { maskPhone } from '../../redact';
 import { defineProvider } from '../provider';
 import { httpCall, keepAliveAgent, messageSensitive } from '../shared/http-call';
 import { isLoopbackHost } from '../shared/http-url';
+import { readCa } from '../shared/read-ca';
 import { fusionAuthBody } from './fusionauth-body';
 import { downstreamId, webhookError } from './webhook-answer';
 import { webhookConfigSchema } from './webhook-config';
-
-/** The certificate is read once at start; a missing or non-PEM file stops the start like any configuration error. */
-function readCa(name: string, file: string): string {
-  let pem: string;
-  try {
-    pem = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ConfigError([`providers.${name}.ca: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`]);
-  }
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError([`providers.${name}.ca: ${file} holds no PEM certificate`]);
-  return pem;
-}
 
 /**
  * Forwards the message, in the body FusionAuth itself would send, to another Generic Messenger receiver with that
@@ -33,7 +19,7 @@ export const webhookProvider = defineProvider({
   configSchema: webhookConfigSchema,
   create(config, { logger, baseDir }) {
     const url = new URL(config.url);
-    const ca = config.ca ? readCa(config.name, resolve(baseDir, config.ca)) : undefined;
+    const ca = config.ca ? readCa(config.name, config.ca, baseDir) : undefined;
     const basic = config.auth?.basic;
     const authorization = basic && `Basic ${Buffer.from(`${basic.username}:${basic.password}`).toString('base64')}`;
     const headerValues = Object.values(config.auth?.headers ?? {});
