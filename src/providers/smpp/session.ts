@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { commands, connect, errors, PDU, type ConnectOptions } from 'smpp';
 import { Link, LinkFailure } from './link';
+import { backoffMs } from '../../relay/backoff';
 import { meansUnbound, statusName } from './status';
 
 export interface SessionOptions {
@@ -58,10 +59,6 @@ export class SmppSession {
   constructor(private readonly opts: SessionOptions) {
     this.random = opts.random ?? Math.random;
     this.connect();
-  }
-
-  get current(): SessionState {
-    return this.state;
   }
 
   /**
@@ -223,12 +220,11 @@ export class SmppSession {
     this.enquiring = false;
   }
 
-  /** Exponential, capped, with "equal jitter": half fixed, half random, so a fleet does not reconnect in step. */
+  /** The outbox's equal-jitter backoff, so a fleet of relays does not reconnect in step. */
   private backoff(): number {
     const { initialMs, maxMs } = this.opts.reconnect;
-    const base = Math.min(maxMs, initialMs * 2 ** this.attempt);
     this.attempt = Math.min(this.attempt + 1, 30);
-    return Math.round(base / 2 + (this.random() * base) / 2);
+    return backoffMs(this.attempt, initialMs, maxMs, this.random);
   }
 
   private rejected(status: number): SessionUnavailable {
