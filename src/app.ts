@@ -35,7 +35,7 @@ export interface AppDeps {
   authBudget?: AuthFailureBudget;
   metrics?: RelayMetrics;
   /** Failed redeems shared by the replicas (`redis.url`); per process without it. */
-  redeemFailures?: FailureBudget;
+  redeemFailures: FailureBudget;
   /** `redis.url`'s connection, reported by /readyz. */
   redis?: { ping(): Promise<boolean> };
 }
@@ -102,7 +102,7 @@ export function createApp(config: Config, deps: AppDeps): Express {
 
   app.use(adminDeliveryRoutes({ store, logger, adminToken: config.admin.token, phoneKey: deps.phoneKey }));
   app.use(dispatchTargetRouter(config, { store, logger }));
-  app.use(redeemRouter(config, { store, logger, failures: deps.redeemFailures }));
+  app.use(redeemRouter({ store, logger, failures: deps.redeemFailures }));
 
   if (deps.metrics && config.metrics.port === undefined) app.get('/metrics', metricsRoute(deps.metrics, config.metrics.token ?? config.admin.token, logger));
   app.use(adminOutboxRouter(store, config.admin.token, logger));

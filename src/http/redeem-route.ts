@@ -1,8 +1,8 @@
 import express, { type Router } from 'express';
 import type { Logger } from 'pino';
-import type { Config } from '../config/schema';
 import { AppError } from '../errors';
-import { FailureLimiter, type FailureBudget } from '../push/failure-limiter';
+import type { FailureBudget } from '../push/failure-limiter';
+import { sourceKey } from '../relay/limits/failed-auth';
 import { RedeemService } from '../push/redeem';
 import type { Store } from '../store/store';
 
@@ -11,8 +11,8 @@ export interface RedeemRouteDeps {
   logger: Logger;
   /** A seam for tests of expiry. */
   now?: () => number;
-  /** Failed redeems shared by every replica (`redis.url`); in this process's memory without it. */
-  failures?: FailureBudget;
+  /** Failed redeems per source: shared by every replica with `redis.url`, in this process's memory without it. */
+  failures: FailureBudget;
 }
 
 /**
@@ -20,15 +20,16 @@ export interface RedeemRouteDeps {
  * Redeem Token Service), so there is no other authentication; failures are limited per source address instead.
  * Unknown, expired and already-redeemed tokens get one and the same answer.
  */
-export function redeemRouter(config: Config, deps: RedeemRouteDeps): Router {
+export function redeemRouter(deps: RedeemRouteDeps): Router {
   const log = deps.logger.child({ api: 'redeem' });
   const now = deps.now ?? Date.now;
   const service = new RedeemService(deps.store.redeemTokens, now);
-  const limiter = deps.failures ?? new FailureLimiter(config.push.redeemMaxFailures, config.push.redeemFailureWindowSeconds * 1000, now);
+  const limiter = deps.failures;
   const router = express.Router({ caseSensitive: true, strict: true });
 
   router.post('/redeem', async (req, _res, next) => {
-    const source = req.ip ?? 'unknown';
+    // IPv6 per /64, as limits.failedAuth counts: one host can rotate addresses inside its /64.
+    const source = sourceKey(req.ip);
     const wait = await limiter.blockedFor(source);
     if (wait > 0) {
       log.warn({ source }, 'redeem refused: too many failed attempts from this address');
@@ -38,7 +39,7 @@ export function redeemRouter(config: Config, deps: RedeemRouteDeps): Router {
     if (!req.is('application/json')) return next(new AppError('unsupportedMedia', 'the body must be application/json'));
     next();
   }, express.json({ limit: 1024, type: () => true }), async (req, res) => {
-    const source = req.ip ?? 'unknown';
+    const source = sourceKey(req.ip);
     const token = (req.body as { token?: unknown } | undefined)?.token;
     if (typeof token !== 'string') {
       await limiter.fail(source);

@@ -20,8 +20,8 @@ export interface Protection {
   guard: RequestGuard;
   /** Present when some route is `delivery: async`. */
   cipher?: MessageCipher;
-  /** Failed redeems shared through Redis; absent without `redis.url` (the redeem route then counts in memory). */
-  redeemFailures?: FailureBudget;
+  /** Failed redeems per source: in memory, or shared through Redis with `redis.url`. */
+  redeemFailures: FailureBudget;
 }
 
 /** Breakers, limits, dedupe and the outbox key, built from configuration in one place. */
@@ -55,14 +55,9 @@ export async function buildProtection(loaded: LoadedConfig, store: Store, logger
     logger.info({ keySource: keys.source }, 'outbox encryption key loaded');
     cipher = new MessageCipher(keys.current, keys.previous);
   }
-  const redeemFailures = redis
-    ? new SharedFailureLimiter(
-        createCounterFactory({ kind: 'redis', client: redis.client, onError: (err) => redis.failed('redeem', err) })({
-          name: 'redeemFailures',
-          max: config.push.redeemMaxFailures - 1,
-          windowSeconds: config.push.redeemFailureWindowSeconds,
-        }),
-      )
-    : undefined;
+  const redeemCounters = redis ? createCounterFactory({ kind: 'redis', client: redis.client, onError: (err) => redis.failed('redeem', err) }) : createCounterFactory();
+  const redeemFailures = new SharedFailureLimiter(
+    redeemCounters({ name: 'redeemFailures', max: config.push.redeemMaxFailures - 1, windowSeconds: config.push.redeemFailureWindowSeconds }),
+  );
   return { breakers, limits, guard, cipher, redeemFailures };
 }

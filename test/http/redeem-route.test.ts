@@ -79,6 +79,29 @@ describe('POST /redeem: refusals and attempt limits', () => {
   });
 });
 
+describe('POST /redeem behind a load balancer', () => {
+  let relay: TestRelay;
+  beforeAll(async () => {
+    relay = await startTestRelay(
+      testConfig({ server: { host: '127.0.0.1', port: 0, tls: false, trustProxy: ['127.0.0.1/32'] }, push: { redeemMaxFailures: 3, redeemFailureWindowSeconds: 600 } }),
+    );
+  });
+  afterAll(() => relay?.close());
+
+  const from = (source: string) =>
+    fetch(`${relay.url}/redeem`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': source },
+      body: JSON.stringify({ token: randomBytes(32).toString('base64url') }),
+    });
+
+  it('counts an IPv6 source per /64, so rotating addresses inside it buys no more guesses', async () => {
+    for (const suffix of ['1', '2', '3']) expect((await from(`2001:db8:5:7::${suffix}`)).status).toBe(404);
+    expect((await from('2001:db8:5:7::4')).status).toBe(429);
+    expect((await from('2001:db8:5:8::1')).status).toBe(404);
+  });
+});
+
 describe('RedeemService', () => {
   it('refuses a token at its expiry instant and after, with a clock it is given', async () => {
     const store = new SqliteStore(':memory:');
