@@ -1,5 +1,4 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Logger } from 'pino';
@@ -163,9 +162,4 @@ export async function startMetricsServer(metrics: RelayMetrics, host: string, po
     server.listen(port, host, () => ok());
   });
   return server;
-}
-
-export function metricsUrl(server: http.Server, host: string): string {
-  const { port } = server.address() as AddressInfo;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`;
 }

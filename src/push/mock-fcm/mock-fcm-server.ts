@@ -92,7 +92,7 @@ export class MockFcm {
   private readonly recorded: RecordedMessage[] = [];
   private errors: ProgrammedError[] = [];
   private seq = 0;
-  private readonly stats: MockStats = { tokenRequests: 0, sendRequests: 0, messages: 0 };
+  private readonly stats: Omit<MockStats, 'messages'> = { tokenRequests: 0, sendRequests: 0 };
   /** Where clients reach it: `publicUrl` when given, else the address it listens on. */
   url = '';
   /** The address it listens on. */
