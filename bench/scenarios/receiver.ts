@@ -137,7 +137,7 @@ export const receiverScenario: Scenario = {
       ...relayRows.map(
         (r) =>
           `- ${r.name}: ${fmt(r.rps / naive, 2)}x (${mark(r.rps >= naive)}), p99 ${r.p99} ms (${mark(r.p99 < 25)}), ` +
-          `${fmt(r.rssMiB * 1.048576)} MB (${mark(r.rssMiB * 1.048576 < 150)}).`,
+          `peak RSS ${fmt(r.rssMiB)} MiB = ${fmt(r.rssMiB * 1.048576)} MB (${mark(r.rssMiB * 1.048576 < 150)}).`,
       ),
       '',
     ].join('\n');

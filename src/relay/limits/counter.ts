@@ -20,7 +20,7 @@ export interface CountResult {
 }
 
 export interface LimitCounter {
-  /** Counts one hit. `windowSeconds` replaces the spec's window for a key that starts now (calendar-day rules). Rejects only when the backend fails. */
+  /** Counts one hit. `windowSeconds` replaces the spec's window for a key that starts now (calendar-day rules). A Redis counter that cannot reach Redis counts in this process instead of rejecting; a rejection means a fault in the relay itself. */
   hit(key: string, windowSeconds?: number): Promise<CountResult>;
   /** Where the key stands, without counting. */
   peek(key: string): Promise<CountResult>;

@@ -50,8 +50,9 @@ export class Limits {
     try {
       return await this.velocity.admit(dest);
     } catch (err) {
-      // Counters out of reach (a shared store down) must not stop every code: fail open, loudly.
-      this.deps.logger.error({ err }, 'limit counters unavailable; not limiting');
+      // Redis being down is handled inside RedisCounter (it counts in this process); what arrives here is a fault of
+      // the relay's own. It must not stop every code: fail open, loudly.
+      this.deps.logger.error({ err }, 'limit counters failed; not limiting');
       return undefined;
     }
   }
