@@ -1,7 +1,7 @@
 import type { JWK } from 'jose';
 import type { AttemptRecord, DeliveryRecord, DeliveryStatus } from './delivery-log';
 import type { DispatchTarget, TargetState } from './dispatch-targets';
-import type { OutboxItem, OutboxState } from './outbox';
+import type { OutboxItem, OutboxState, OutboxSummary } from './outbox';
 
 /**
  * The tables' rows as both engines return them, and one mapping of each to the interface's records, so the two
@@ -144,4 +144,19 @@ export function toOutboxItem(r: OutboxRow): OutboxItem {
     lastError: r.last_error ?? undefined,
     payload: r.payload ?? undefined,
   };
+}
+
+/** The admin view of an outbox row (joined with its delivery's masked number): never the sealed payload. */
+export function toOutboxSummary(r: OutboxRow): OutboxSummary {
+  const { payload: _payload, ...summary } = toOutboxItem(r);
+  return { ...summary, phoneMasked: r.phone_masked ?? '' };
+}
+
+const OUTBOX_STATES: readonly OutboxState[] = ['pending', 'leased', 'dead', 'expired'];
+
+/** Items per state from `SELECT state, COUNT(*) … GROUP BY state` rows, every state present (0 when none). */
+export function outboxCounts(rows: Iterable<{ state: OutboxState; n: number | string }>): Record<OutboxState, number> {
+  const out = Object.fromEntries(OUTBOX_STATES.map((s) => [s, 0])) as Record<OutboxState, number>;
+  for (const r of rows) out[r.state] = Number(r.n);
+  return out;
 }

@@ -4,9 +4,7 @@ import { transaction } from './transaction';
 import type { DeliveryRecord, NewDelivery } from '../delivery-log';
 import type { NewOutboxItem, Outbox, OutboxItem, OutboxResult, OutboxState, OutboxSummary } from '../outbox';
 import type { PostgresDeliveryLog } from './postgres-delivery-log';
-import { toOutboxItem, type OutboxRow } from '../rows';
-
-const STATES: readonly OutboxState[] = ['pending', 'leased', 'dead', 'expired'];
+import { outboxCounts, toOutboxItem, toOutboxSummary, type OutboxRow } from '../rows';
 
 /**
  * The outbox shared by every replica. A claim is one statement whose inner SELECT takes the due rows
@@ -106,17 +104,12 @@ export class PostgresOutbox implements Outbox {
        ORDER BY o.created_at DESC, d.seq DESC LIMIT $${args.length}`,
       args,
     );
-    return rows.map((r) => {
-      const { payload: _payload, ...summary } = toOutboxItem(r);
-      return { ...summary, phoneMasked: r.phone_masked ?? '' };
-    });
+    return rows.map(toOutboxSummary);
   }
 
   async counts(): Promise<Record<OutboxState, number>> {
-    const out = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<OutboxState, number>;
     const { rows } = await this.pool.query<{ state: OutboxState; n: string }>('SELECT state, COUNT(*) AS n FROM outbox GROUP BY state');
-    for (const r of rows) out[r.state] = Number(r.n);
-    return out;
+    return outboxCounts(rows);
   }
 
   async prune(before: number): Promise<number> {

@@ -3,9 +3,7 @@ import type Database from 'better-sqlite3';
 import type { DeliveryRecord, NewDelivery } from '../delivery-log';
 import type { NewOutboxItem, Outbox, OutboxItem, OutboxResult, OutboxState, OutboxSummary } from '../outbox';
 import type { SqliteDeliveryLog } from './sqlite-delivery-log';
-import { toOutboxItem, type OutboxRow } from '../rows';
-
-const STATES: readonly OutboxState[] = ['pending', 'leased', 'dead', 'expired'];
+import { outboxCounts, toOutboxItem, toOutboxSummary, type OutboxRow } from '../rows';
 
 /**
  * Claims run in an IMMEDIATE transaction: SQLite takes the write lock before reading, so two processes sharing
@@ -120,16 +118,11 @@ export class SqliteOutbox implements Outbox {
     const sql = `SELECT o.*, d.phone_masked FROM outbox o JOIN deliveries d ON d.id = o.id ${where} ORDER BY o.created_at DESC, o.rowid DESC LIMIT ?`;
     const args: unknown[] = query.state ? [query.state] : [];
     const rows = this.db.prepare(sql).all(...args, Math.min(query.limit ?? 100, 1000)) as OutboxRow[];
-    return rows.map((r) => {
-      const { payload: _payload, ...summary } = toOutboxItem(r);
-      return { ...summary, phoneMasked: r.phone_masked ?? '' };
-    });
+    return rows.map(toOutboxSummary);
   }
 
   async counts(): Promise<Record<OutboxState, number>> {
-    const out = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<OutboxState, number>;
-    for (const r of this.stmts.counts.all()) out[r.state] = r.n;
-    return out;
+    return outboxCounts(this.stmts.counts.all());
   }
 
   async prune(before: number): Promise<number> {
