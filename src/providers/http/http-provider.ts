@@ -11,7 +11,7 @@ import { parsePhoneRewrite, type PhoneRewrite } from '../shared/phone-rewrite';
 import { buildRequest } from './request-builder';
 import { requestFailure } from './request-errors';
 import { resolveHttpConfig, type ResolvedHttpConfig } from './resolve-config';
-import { MissingCodeError } from '../shared/template';
+import { MissingCodeError, noCodeError } from '../shared/template';
 import { readCa } from '../shared/read-ca';
 import { timeLimit } from '../shared/time-limit';
 
@@ -96,7 +96,7 @@ class HttpGatewayProvider implements Provider {
   }
 
   async send(message: Message, ctx: SendContext): Promise<SendResult> {
-    const fail = (text: string, vendorCode: string, notSent = false) => new ProviderError(this.name, text, { verdict: 'failover', vendorCode, notSent });
+    const fail = (text: string, vendorCode: string) => new ProviderError(this.name, text, { verdict: 'failover', vendorCode });
     if (this.closed) throw fail('provider is closed', 'closed');
     if (ctx.signal.aborted) throw fail(`gave up on gateway ${this.host}: the caller's deadline passed`, 'aborted');
     const phone = this.rewrite ? this.rewrite.apply(message.to) : message.to;
@@ -108,7 +108,7 @@ class HttpGatewayProvider implements Provider {
       req = buildRequest(this.c, { phone, message: message.text, code: message.code }, this.basicAuth);
       if (this.c.idempotencyHeader) req.headers[this.c.idempotencyHeader] = ctx.deliveryId;
     } catch (e) {
-      if (e instanceof MissingCodeError) throw fail(`${e.message}; use {message} or {otp} for the whole text`, 'no_code', true);
+      if (e instanceof MissingCodeError) throw noCodeError(this.name, e);
       throw e;
     }
 

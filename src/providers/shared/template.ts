@@ -1,3 +1,5 @@
+import { ProviderError } from '../provider';
+
 /**
  * Tags a provider's templates may use (privacyIDEA's, so its gateway settings carry over, plus `{message}` and
  * `{code}`):
@@ -24,6 +26,11 @@ export class MissingCodeError extends Error {
     super('the message carries no one-time code for the {code} tag');
     this.name = 'MissingCodeError';
   }
+}
+
+/** What a provider answers for a MissingCodeError: another provider's template may not need the code. */
+export function noCodeError(provider: string, e: MissingCodeError): ProviderError {
+  return new ProviderError(provider, `${e.message}; use {message} or {otp} for the whole text`, { verdict: 'failover', vendorCode: 'no_code', notSent: true });
 }
 
 const TAG = /\{(phone|otp|message|code)\}/g;

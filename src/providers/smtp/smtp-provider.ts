@@ -6,7 +6,7 @@ import { ConfigError } from '../../errors';
 import { maskPhone } from '../../redact';
 import { defineProvider, ProviderError } from '../provider';
 import { compilePhoneRewrite } from '../shared/phone-rewrite';
-import { fillTemplate, MissingCodeError } from '../shared/template';
+import { fillTemplate, MissingCodeError, noCodeError } from '../shared/template';
 import { timeLimit } from '../shared/time-limit';
 import { isSingleAddress, smtpConfigSchema } from './smtp-config';
 import { smtpProviderError } from './smtp-errors';
@@ -71,7 +71,7 @@ export const smtpProvider = defineProvider({
           mail = { to: fillTemplate(config.mailTo, values), subject: fillTemplate(config.subject, values, headerSafe), text: fillTemplate(config.body, values) };
         } catch (e) {
           if (!(e instanceof MissingCodeError)) throw e;
-          throw new ProviderError(config.name, `${e.message}; use {message} or {otp} for the whole text`, { verdict: 'failover', vendorCode: 'no_code', notSent: true });
+          throw noCodeError(config.name, e);
         }
         const { to } = mail;
         const sensitive = [to, phone, message.to, message.text, message.code ?? '', config.password ?? ''];
